@@ -1,0 +1,34 @@
+# The two commands a newcomer types: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint format install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+install: $(STAMP)
+
+## Install into .venv and start web + worker + planner + embedded Redis + simulator.
+run: $(STAMP)
+	$(BIN)/peernudge dev
+
+## Install the test dependencies into .venv and run the whole suite.
+test: $(STAMP)
+	$(BIN)/ruff format --check service workers tests bench
+	$(BIN)/ruff check service workers tests bench
+	$(BIN)/python -m pytest
+
+format: $(STAMP)
+	$(BIN)/ruff format service workers tests bench
+	$(BIN)/ruff check --fix service workers tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,278 @@
+"""The ``peernudge`` command line.
+
+Errors are one clear line on stderr and a non-zero exit; ``--json`` prints
+machine-readable output where a command reports something.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from service import db
+from service.auth import hash_password
+from service.models import Goal, Peer, Specialist
+from service.peers import Enrolment, EnrolmentError, enrol_peer, find_peer, next_planned
+from service.phones import PhoneError
+from service.runtime import Runtime, build_runtime, set_runtime
+from service.settings import Settings, SettingsError, load_settings
+
+
+class CliError(click.ClickException):
+    """Printed as one line: ``peernudge: message``."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"peernudge: {self.format_message()}", err=True)
+
+
+def settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        raise CliError(str(error)) from None
+
+
+def runtime() -> Runtime:
+    value = build_runtime(settings())
+    set_runtime(value)
+    return value
+
+
+def emit(as_json: bool, data: Any, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+@click.group()
+def cli() -> None:
+    """PeerNudge: SMS accountability nudges for peer support programs."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@cli.command()
+@click.option("--port", type=int, default=None, help="Web port (default: PORT or 5000).")
+def dev(port: int | None) -> None:
+    """Start everything on this machine: web, worker, planner, Redis, simulator."""
+    from service.demo import DEMO_EMAIL, demo_password, seed_demo
+    from service.launcher import run_dev
+
+    config = settings()
+    port = port or config.port
+    config = config.with_overrides(port=port)
+    db.upgrade(config.database_url)
+    rt = build_runtime(config)
+    with db.transaction(rt.session_factory) as session:
+        seed_demo(session, config, rt.now())
+    rt.close()
+    base = config.public_base_url if "PUBLIC_BASE_URL" in _env() else f"http://127.0.0.1:{port}"
+    banner = [
+        f"PeerNudge is running ({config.sms_gateway} gateway). Ctrl-C stops everything.",
+        f"  Dashboard:      {base}/",
+        f"  SMS simulator:  {base}/simulator/" if config.sms_gateway == "simulator" else "",
+        f"  Demo login:     {DEMO_EMAIL} / {demo_password(config)}",
+    ]
+    sys.exit(run_dev(config, port, [line for line in banner if line]))
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+@cli.command()
+def worker() -> None:
+    """Run one RQ worker on the nudges queue (with RQ's scheduler)."""
+    from rq import Worker
+
+    rt = runtime()
+    if rt.queue is None:
+        raise CliError("REDIS_URL is not set; the worker needs Redis")
+    Worker([rt.queue], connection=rt.redis).work(with_scheduler=True)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Plan and reconcile once, then exit.")
+@click.option("--json", "as_json", is_flag=True)
+def planner(once: bool, as_json: bool) -> None:
+    """Plan due nudges every minute (safe to run on several machines)."""
+    from workers.planner import plan_due, run_forever
+    from workers.reconciler import reconcile
+
+    rt = runtime()
+    if not once:
+        run_forever(rt)
+        return
+    planned, fixed = plan_due(rt), reconcile(rt)
+    emit(as_json, {"planned": planned, "reconciled": fixed}, f"planned {planned}, reconciled {fixed}")
+
+
+@cli.group(name="db")
+def db_group() -> None:
+    """Database migrations."""
+
+
+@db_group.command()
+def upgrade() -> None:
+    """Apply every migration (creates the database when it is empty)."""
+    db.upgrade(settings().database_url)
+    click.echo("database is up to date")
+
+
+@cli.group()
+def specialist() -> None:
+    """Specialist accounts."""
+
+
+@specialist.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", is_flag=True, help="May see every caseload and manage specialists.")
+@click.option("--json", "as_json", is_flag=True)
+def specialist_create(email: str, name: str, password: str, admin: bool, as_json: bool) -> None:
+    """Create a specialist who can sign in to the dashboard."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise CliError(f"{email!r} is not an email address")
+    if len(password) < 10:
+        raise CliError("the password must be at least 10 characters long")
+    rt = runtime()
+    with db.transaction(rt.session_factory) as session:
+        if session.scalar(select(Specialist.id).where(Specialist.email == email)):
+            raise CliError(f"a specialist with email {email} already exists")
+        person = Specialist(
+            email=email, name=name.strip(), password_hash=hash_password(password),
+            role="admin" if admin else "specialist",
+        )  # fmt: skip
+        session.add(person)
+        session.flush()
+        data = {"id": person.id, "email": email, "name": person.name, "role": person.role}
+    emit(as_json, data, f"created specialist {email}")
+
+
+@cli.group()
+def peer() -> None:
+    """Peers and their goals."""
+
+
+@peer.command("add")
+@click.option("--specialist", "specialist_email", required=True, help="The specialist's email.")
+@click.option("--phone", required=True)
+@click.option("--name", required=True, help="First name or nickname.")
+@click.option("--tz", default=None, help="IANA time zone (default: from the number).")
+@click.option("--lang", default="en", type=click.Choice(["en", "es"]))
+@click.option("--goal", required=True, help="The goal, in the peer's own words.")
+@click.option("--days", required=True, help="daily | weekdays | mon,wed,fri | 3x-week")
+@click.option("--time", "times", required=True, help="HH:MM[,HH:MM] local time")
+@click.option("--consent", default="in person", help="How the peer gave consent.")
+@click.option("--json", "as_json", is_flag=True)
+def peer_add(specialist_email: str, phone: str, name: str, tz: str | None, lang: str,
+             goal: str, days: str, times: str, consent: str, as_json: bool) -> None:  # fmt: skip
+    """Enrol a peer with one goal and its check-in schedule; plans the welcome text."""
+    rt = runtime()
+    enrolment = Enrolment(phone, name, goal, days, times, tz, lang, consent_method=consent)
+    with db.transaction(rt.session_factory) as session:
+        owner = session.scalar(
+            select(Specialist).where(Specialist.email == specialist_email.strip().lower())
+        )
+        if owner is None:
+            raise CliError(f"no specialist with email {specialist_email}")
+        try:
+            new = enrol_peer(session, rt.settings, owner, enrolment, rt.now())
+        except EnrolmentError as error:
+            raise CliError(str(error)) from None
+        data = describe_peer(session, new, rt)
+    from workers.reconciler import requeue_planned
+
+    requeue_planned(rt, rt.now())
+    emit(as_json, data, f"enrolled {data['name']} ({data['phone']}), status {data['status']}")
+
+
+def describe_peer(session: Any, person: Peer, rt: Runtime) -> dict[str, Any]:
+    upcoming = next_planned(session, person)
+    return {
+        "id": person.id,
+        "phone": person.phone,
+        "name": person.display_name,
+        "timezone": person.timezone,
+        "language": person.language,
+        "status": person.status(rt.now()),
+        "specialist": person.specialist.email,
+        "goals": [
+            {
+                "number": goal.position,
+                "text": goal.text,
+                "active": goal.active,
+                "schedules": [
+                    {
+                        "kind": s.kind,
+                        "days": s.days,
+                        "times": s.times.split(","),
+                        "active": s.active,
+                        "next_due_at": s.next_due_at.isoformat() if s.next_due_at else None,
+                    }
+                    for s in goal.schedules
+                ],
+            }
+            for goal in person.goals
+        ],
+        "next_nudge_at": upcoming.isoformat() if upcoming else None,
+    }
+
+
+def peers_query():
+    return select(Peer).options(
+        selectinload(Peer.goals).selectinload(Goal.schedules), selectinload(Peer.specialist)
+    )
+
+
+@peer.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def peer_list(as_json: bool) -> None:
+    """Every peer, with status."""
+    rt = runtime()
+    with rt.session_factory() as session:
+        people = session.scalars(peers_query().order_by(Peer.display_name)).all()
+        data = [describe_peer(session, p, rt) for p in people]
+    lines = [f"{p['phone']}  {p['name']:<20} {p['status']:<10} {p['timezone']}" for p in data]
+    emit(as_json, data, "\n".join(lines) if lines else "no peers")
+
+
+@peer.command("show")
+@click.argument("phone")
+@click.option("--json", "as_json", is_flag=True)
+def peer_show(phone: str, as_json: bool) -> None:
+    """One peer: goals, schedules and the next planned nudge."""
+    rt = runtime()
+    with rt.session_factory() as session:
+        try:
+            person = find_peer(session, phone, rt.settings.default_region)
+        except PhoneError as error:
+            raise CliError(str(error)) from None
+        if person is None:
+            raise CliError(f"no peer with phone {phone}")
+        data = describe_peer(session, person, rt)
+    goals = "\n".join(
+        f"  {g['number']}. {g['text']}: "
+        + "; ".join(f"{s['kind']} {s['days']} at {','.join(s['times'])}" for s in g["schedules"])
+        for g in data["goals"]
+    )
+    text = (
+        f"{data['name']} {data['phone']} ({data['timezone']}, {data['language']}) "
+        f"{data['status']}\n{goals}\n  next nudge: {data['next_nudge_at'] or 'none planned'}"
+    )
+    emit(as_json, data, text)
+
+
+def main() -> None:
+    cli(prog_name="peernudge")
+
+
+if __name__ == "__main__":
+    main()

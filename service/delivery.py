@@ -1,0 +1,72 @@
+"""Delivery status from the provider: forward only, never backwards.
+
+Twilio's callbacks can arrive late, repeated or out of order; a message that
+was delivered stays delivered whatever comes after.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from service.consent import record_opt_out
+from service.models import (
+    DELIVERED,
+    FAILED,
+    PLANNED,
+    SENDING,
+    SENT,
+    UNDELIVERED,
+    OutboundMessage,
+    Peer,
+)
+from service.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+PROVIDER_STATUS = {
+    "accepted": SENT,
+    "scheduled": SENT,
+    "queued": SENT,
+    "sending": SENT,
+    "sent": SENT,
+    "delivered": DELIVERED,
+    "read": DELIVERED,
+    "undelivered": UNDELIVERED,
+    "failed": FAILED,
+}
+RANK = {PLANNED: 0, SENDING: 1, SENT: 2, UNDELIVERED: 3, FAILED: 3, DELIVERED: 4}
+# Codes whose side effect is the same as at send time: the peer is unreachable.
+UNSUBSCRIBED_CODE = "21610"
+
+
+def moves_forward(current: str, new: str) -> bool:
+    """True when ``new`` is later in a message's life than ``current``."""
+    if current not in RANK:  # skipped, cancelled: final, and never sent
+        return False
+    return RANK[new] > RANK[current]
+
+
+def apply_status_callback(runtime: Runtime, provider_id: str, status: str, code: str | None):
+    """Record a provider status for the message with this id; ignore unknown ids."""
+    new = PROVIDER_STATUS.get(status)
+    if new is None:
+        return
+    with runtime.session_factory() as session, session.begin():
+        message = session.scalar(
+            select(OutboundMessage)
+            .where(OutboundMessage.provider_id == provider_id)
+            .with_for_update()
+        )
+        if message is None:
+            log.info("status callback for unknown message id")
+            return
+        if not moves_forward(message.status, new):
+            return
+        message.status = new
+        if code:
+            message.error_code = code[:20]
+        if new in (UNDELIVERED, FAILED) and code == UNSUBSCRIBED_CODE and message.peer_id:
+            peer = session.get(Peer, message.peer_id)
+            record_opt_out(session, message.to_phone, peer, "provider", runtime.now(), code)

@@ -1,0 +1,65 @@
+"""Demo data for the embedded default: one specialist and three peers.
+
+Seeded only by ``peernudge dev`` and only into an empty database. The demo
+password is generated once and kept in the instance folder.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.auth import hash_password
+from service.models import Specialist
+from service.peers import Enrolment, allowed_window, enrol_peer
+from service.recurrence import within_window
+from service.settings import Settings
+
+DEMO_EMAIL = "demo@peernudge.example"
+
+
+def demo_password(settings: Settings) -> str:
+    path = settings.instance_dir / "demo-password"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(9))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def soon_or_morning(settings: Settings, zone: str, now: datetime) -> str:
+    """A check-in two minutes from now when that is inside the window, else 09:00."""
+    local = (now + timedelta(minutes=2)).astimezone(ZoneInfo(zone))
+    if within_window(local.time().replace(second=0, microsecond=0), *allowed_window(settings)):
+        return local.strftime("%H:%M")
+    return "09:00"
+
+
+def seed_demo(session: Session, settings: Settings, now: datetime) -> bool:
+    """Create the demo caseload when there is no specialist yet; True if it did."""
+    if session.scalar(select(func.count(Specialist.id))):
+        return False
+    specialist = Specialist(
+        email=DEMO_EMAIL,
+        name="Jordan Rivera",
+        password_hash=hash_password(demo_password(settings)),
+        role="admin",
+    )
+    session.add(specialist)
+    session.flush()
+    demo_peers = [
+        Enrolment("+1 212 555 0134", "Sam", "take a 20 minute walk", "daily",
+                  soon_or_morning(settings, "America/New_York", now), "America/New_York",
+                  strengths="I show up for my kids"),
+        Enrolment("+1 312 555 0177", "Alex", "call a friend", "mon,wed,fri", "18:30",
+                  "America/Chicago"),
+        Enrolment("+1 415 555 0199", "Marisol", "cocinar en casa", "3x-week", "12:00",
+                  "America/Los_Angeles", language="es"),
+    ]  # fmt: skip
+    for enrolment in demo_peers:
+        enrol_peer(session, settings, specialist, enrolment, now)
+    return True

@@ -1,0 +1,161 @@
+"""One renderer for every SMS body.
+
+Bodies live in ``templates/messages/<lang>/<kind>/<variant>.txt``. The renderer
+picks the peer's language (falling back to English), a variant (never the same
+one twice in a row for a peer and kind), renders with ``StrictUndefined``,
+folds whitespace, swaps characters that would force UCS-2 for their GSM-7
+equivalents, and reports the encoding and segment count.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "messages"
+DEFAULT_LANGUAGE = "en"
+
+# GSM 03.38 basic set and extension table (extension characters count double).
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENDED = set("^{}\\[~]|€")
+# Characters phones and editors insert that would switch a message to UCS-2.
+GSM7_REPLACEMENTS = {
+    "\u00a0": " ",  # non-breaking space
+    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"',
+    "\u2013": "-", "\u2014": "-", "\u2212": "-",
+    "\u2026": "...",
+    "\u2022": "-",
+    "\u00b4": "'", "`": "'",
+    "\u00e1": "a", "\u00ed": "i", "\u00f3": "o", "\u00fa": "u", "\u00c1": "A",
+    "\u00cd": "I", "\u00d3": "O", "\u00da": "U", "\u00e7": "c",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    body: str
+    kind: str
+    language: str
+    variant: str
+    encoding: str  # GSM-7 | UCS-2
+    segments: int
+
+    @property
+    def template(self) -> str:
+        return f"{self.language}/{self.kind}/{self.variant}"
+
+
+def to_gsm7(text: str) -> str:
+    """Replace look-alike characters that would force UCS-2 with GSM-7 ones."""
+    return "".join(GSM7_REPLACEMENTS.get(char, char) for char in text)
+
+
+def is_gsm7(text: str) -> bool:
+    return all(char in GSM7_BASIC or char in GSM7_EXTENDED for char in text)
+
+
+def segment_count(text: str) -> tuple[str, int]:
+    """The encoding a phone network would use for this text, and its segment count."""
+    if is_gsm7(text):
+        units = sum(2 if char in GSM7_EXTENDED else 1 for char in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = sum(2 if ord(char) > 0xFFFF else 1 for char in text)
+        single, multi, encoding = 70, 67, "UCS-2"
+    if units <= single:
+        return encoding, 1
+    return encoding, -(-units // multi)
+
+
+def clean_whitespace(text: str) -> str:
+    """Trim lines and collapse runs of spaces; keep at most one blank line."""
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.strip().splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+
+
+@lru_cache(maxsize=4)
+def environment(directory: str) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(directory),
+        undefined=StrictUndefined,
+        autoescape=False,  # plain text for SMS, never HTML
+        keep_trailing_newline=False,
+    )
+
+
+def variants(kind: str, language: str, directory: Path = TEMPLATES_DIR) -> list[str]:
+    """Variant names (file stems) for a kind in a language, sorted."""
+    folder = directory / language / kind
+    return sorted(path.stem for path in folder.glob("*.txt")) if folder.is_dir() else []
+
+
+def choose_language(kind: str, language: str | None, directory: Path = TEMPLATES_DIR) -> str:
+    if language and variants(kind, language, directory):
+        return language
+    if variants(kind, DEFAULT_LANGUAGE, directory):
+        return DEFAULT_LANGUAGE
+    raise LookupError(f"no template for message kind {kind!r}")
+
+
+def choose_variant(options: list[str], last: str | None, rng: random.Random | None = None) -> str:
+    """Any variant but the last one sent, when there is a choice."""
+    fresh = [option for option in options if option != last] or options
+    return (rng or random).choice(fresh)
+
+
+def render_template(
+    kind: str,
+    language: str | None,
+    context: dict[str, Any],
+    last_variant: str | None = None,
+    directory: Path = TEMPLATES_DIR,
+) -> RenderedMessage:
+    """Render one kind of message; the pure core of ``render_message``."""
+    lang = choose_language(kind, language, directory)
+    variant = choose_variant(variants(kind, lang, directory), last_variant)
+    raw = environment(str(directory)).get_template(f"{lang}/{kind}/{variant}.txt").render(context)
+    body = to_gsm7(clean_whitespace(raw))
+    encoding, segments = segment_count(body)
+    return RenderedMessage(body, kind, lang, variant, encoding, segments)
+
+
+def base_context(peer: Any, program_name: str) -> dict[str, Any]:
+    """Values every template may use."""
+    specialist = getattr(peer, "specialist", None)
+    return {
+        "program_name": program_name,
+        "name": peer.display_name if peer is not None else "",
+        "specialist_name": specialist.first_name if specialist is not None else "your specialist",
+    }
+
+
+def render_message(
+    session: Any, kind: str, peer: Any, program_name: str, **context: Any
+) -> RenderedMessage:
+    """Render a message for a peer (or None for an unknown number), rotating variants.
+
+    Remembers the variant per peer and kind in the session's transaction, so the
+    next message of the same kind uses different words.
+    """
+    from service.models import MessageRotation
+
+    rotation = session.get(MessageRotation, (peer.id, kind)) if peer is not None else None
+    values = base_context(peer, program_name) | context
+    language = peer.language if peer is not None else None
+    rendered = render_template(kind, language, values, rotation.last_variant if rotation else None)
+    if peer is not None:
+        if rotation is None:
+            session.add(MessageRotation(peer_id=peer.id, kind=kind, last_variant=rendered.variant))
+        else:
+            rotation.last_variant = rendered.variant
+    return rendered

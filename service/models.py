@@ -1,0 +1,331 @@
+"""The data model: specialists, peers, goals, schedules, messages, consent, flags.
+
+All timestamps are stored as naive UTC and come back as aware UTC datetimes
+(:class:`UTCDateTime`), so SQLite and PostgreSQL behave the same and no code
+compares a naive time with an aware one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in Python, naive UTC in the database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where UTC was expected")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Specialist(Base):
+    __tablename__ = "specialists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="specialist")  # specialist | admin
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    peers: Mapped[list[Peer]] = relationship(
+        back_populates="specialist", foreign_keys="Peer.specialist_id"
+    )
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.name
+
+
+# Peer.consent values
+OPTED_IN = "opted_in"
+OPTED_OUT = "opted_out"
+PENDING = "pending"
+
+
+class Peer(Base):
+    __tablename__ = "peers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("specialists.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)  # E.164
+    display_name: Mapped[str] = mapped_column(String(60))
+    timezone: Mapped[str] = mapped_column(String(64))  # IANA name
+    language: Mapped[str] = mapped_column(String(2), default="en")  # en | es
+    consent: Mapped[str] = mapped_column(String(12), default=PENDING)
+    consent_given_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_method: Mapped[str | None] = mapped_column(String(40))  # in person, phone, ...
+    consent_recorded_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Cheerful automation is held until this time after crisis language.
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The peer's own narrower window for automated messages (local times).
+    window_start: Mapped[time | None] = mapped_column(Time)
+    window_end: Mapped[time | None] = mapped_column(Time)
+    strengths: Mapped[str | None] = mapped_column(Text)
+    reasons: Mapped[str | None] = mapped_column(Text)
+    # Encouragement cadence chosen by the peer, as a schedule rule ("2x-week", "off").
+    encouragement: Mapped[str] = mapped_column(String(40), default="2x-week")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    specialist: Mapped[Specialist] = relationship(
+        back_populates="peers", foreign_keys=[specialist_id]
+    )
+    goals: Mapped[list[Goal]] = relationship(
+        back_populates="peer", order_by="Goal.position", cascade="all, delete-orphan"
+    )
+
+    def status(self, now: datetime | None = None) -> str:
+        """One of ``active``, ``paused``, ``opted_out`` (``pending`` before consent)."""
+        now = now or utcnow()
+        if self.consent == OPTED_OUT:
+            return "opted_out"
+        if self.consent == PENDING:
+            return "pending"
+        if self.paused_until is not None and self.paused_until > now:
+            return "paused"
+        return "active"
+
+
+class Goal(Base):
+    __tablename__ = "goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id"), index=True)
+    text: Mapped[str] = mapped_column(String(160))  # the peer's own words
+    position: Mapped[int] = mapped_column(Integer, default=1)  # "DONE 2"
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    peer: Mapped[Peer] = relationship(back_populates="goals")
+    schedules: Mapped[list[Schedule]] = relationship(
+        back_populates="goal", cascade="all, delete-orphan"
+    )
+
+
+class Schedule(Base):
+    """When a goal's check-ins (or encouragement) go out, in the peer's local time."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="checkin")  # checkin | encouragement
+    # daily | weekdays | mon,wed,fri | 3x-week
+    days: Mapped[str] = mapped_column(String(40))
+    # Local times, comma separated 24-hour HH:MM.
+    times: Mapped[str] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    next_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    goal: Mapped[Goal] = relationship(back_populates="schedules")
+
+    @property
+    def local_times(self) -> list[time]:
+        return [time.fromisoformat(t.strip()) for t in self.times.split(",") if t.strip()]
+
+
+# OutboundMessage.status values, in the order a message moves through them.
+PLANNED, SENDING, SENT, DELIVERED = "planned", "sending", "sent", "delivered"
+UNDELIVERED, FAILED, SKIPPED, CANCELLED = "undelivered", "failed", "skipped", "cancelled"
+
+
+class OutboundMessage(Base):
+    """Every SMS the system sends or plans to send: nudges, replies, welcome, direct.
+
+    A planned nudge has ``schedule_id`` and ``occurrence`` (the UTC instant of
+    the local slot it stands for); the pair is unique so two planners cannot
+    plan the same occurrence twice.
+    """
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (
+        UniqueConstraint("schedule_id", "occurrence", name="uq_outbound_schedule_occurrence"),
+        Index("ix_outbound_status_due", "status", "due_at"),
+        Index("ix_outbound_peer_created", "peer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int | None] = mapped_column(ForeignKey("peers.id"))
+    to_phone: Mapped[str] = mapped_column(String(20))
+    # checkin | encouragement | reply | welcome | direct | milestone | summary ...
+    kind: Mapped[str] = mapped_column(String(30))
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id"))
+    goal_id: Mapped[int | None] = mapped_column(ForeignKey("goals.id"))
+    occurrence: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default=PLANNED)
+    skip_reason: Mapped[str | None] = mapped_column(String(40))
+    body: Mapped[str | None] = mapped_column(Text)
+    template: Mapped[str | None] = mapped_column(String(80))
+    segments: Mapped[int | None] = mapped_column(Integer)
+    encoding: Mapped[str | None] = mapped_column(String(8))
+    provider_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    error_message: Mapped[str | None] = mapped_column(String(255))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    peer: Mapped[Peer | None] = relationship()
+
+
+class InboundMessage(Base):
+    __tablename__ = "inbound_messages"
+    __table_args__ = (Index("ix_inbound_peer_received", "peer_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64), unique=True)  # MessageSid
+    peer_id: Mapped[int | None] = mapped_column(ForeignKey("peers.id"))
+    from_phone: Mapped[str] = mapped_column(String(20))
+    to_phone: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text, default="")
+    num_media: Mapped[int] = mapped_column(Integer, default=0)
+    media: Mapped[list[Any] | None] = mapped_column(JSON)
+    # What the conversation engine understood: opt_out, done, mood, crisis, other...
+    intent: Mapped[str | None] = mapped_column(String(30))
+    reply_body: Mapped[str | None] = mapped_column(Text)  # same answer on a Twilio retry
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    peer: Mapped[Peer | None] = relationship()
+
+
+class CheckIn(Base):
+    """A peer's answer for one goal on one local day; answering again updates it."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("goal_id", "local_date", name="uq_check_in_goal_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id"))
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id"), index=True)
+    local_date: Mapped[date] = mapped_column(Date)
+    result: Mapped[str] = mapped_column(String(12))  # done | not_yet | rest
+    inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Mood(Base):
+    """A 1-5 mood the peer texted, one per local day."""
+
+    __tablename__ = "moods"
+    __table_args__ = (UniqueConstraint("peer_id", "local_date", name="uq_mood_peer_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id"))
+    local_date: Mapped[date] = mapped_column(Date)
+    score: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConsentEvent(Base):
+    """The consent ledger: every opt-in, opt-out and re-subscribe, with its source.
+
+    Recorded by phone as well as peer, so an opt-out from an unknown number
+    still binds a peer enrolled later with that number.
+    """
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    peer_id: Mapped[int | None] = mapped_column(ForeignKey("peers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # opt_in | opt_out
+    source: Mapped[str] = mapped_column(String(20))  # sms | specialist | provider | enrolment
+    detail: Mapped[str | None] = mapped_column(String(255))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Flag(Base):
+    """A warning sign for the specialist: crisis, silence, little progress..."""
+
+    __tablename__ = "flags"
+    __table_args__ = (Index("ix_flags_open", "peer_id", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id"))
+    kind: Mapped[str] = mapped_column(String(30))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    detail: Mapped[str | None] = mapped_column(String(255))
+    inbound_message_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """Who changed what: a specialist's action or a peer's own change by text."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_peer_created", "peer_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor: Mapped[str] = mapped_column(String(40))  # "peer", "specialist:7", "system"
+    peer_id: Mapped[int | None] = mapped_column(ForeignKey("peers.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MessageRotation(Base):
+    """The last template variant a peer got for each kind, so wording rotates."""
+
+    __tablename__ = "message_rotations"
+
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    last_variant: Mapped[str] = mapped_column(String(80))

@@ -1,0 +1,223 @@
+"""Enrolling peers and giving them goals and schedules.
+
+Used by the CLI, the demo seed and the dashboard, so every way in applies the
+same checks: a textable number, a real time zone, times inside the allowed
+window, and a consent record before anything is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.consent import number_opted_out, record_opt_in
+from service.messages import render_message
+from service.models import (
+    OPTED_IN,
+    OPTED_OUT,
+    PLANNED,
+    Goal,
+    OutboundMessage,
+    Peer,
+    Schedule,
+    Specialist,
+)
+from service.phones import normalize_phone, timezone_for_number
+from service.recurrence import (
+    ScheduleError,
+    format_times,
+    next_occurrence,
+    parse_days,
+    parse_times,
+    parse_zone,
+    recurrence,
+    within_window,
+)
+from service.settings import Settings
+
+LANGUAGES = ("en", "es")
+
+
+class EnrolmentError(ValueError):
+    """An enrolment value is not acceptable; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    phone: str
+    name: str
+    goal: str
+    days: str
+    times: str
+    timezone: str | None = None
+    language: str = "en"
+    strengths: str | None = None
+    reasons: str | None = None
+    consent_method: str = "in person"
+
+
+def allowed_window(settings: Settings, peer: Peer | None = None) -> tuple[time, time]:
+    """The local window automated messages may use: the program's, narrowed by the peer's."""
+    start = time.fromisoformat(settings.window_start)
+    end = time.fromisoformat(settings.window_end)
+    if peer is not None and peer.window_start is not None:
+        start = max(start, peer.window_start)
+    if peer is not None and peer.window_end is not None:
+        end = min(end, peer.window_end)
+    return start, end
+
+
+def check_times(times: str, window: tuple[time, time]) -> str:
+    """Normalised times, or ScheduleError when one falls outside the window."""
+    parsed = parse_times(times)
+    start, end = window
+    outside = [t for t in parsed if not within_window(t, start, end)]
+    if outside:
+        raise ScheduleError(
+            f"{outside[0].strftime('%H:%M')} is outside the hours texts may be sent "
+            f"({start.strftime('%H:%M')}-{end.strftime('%H:%M')} in the peer's time zone)"
+        )
+    return format_times(parsed)
+
+
+def resolve_timezone(phone: str, given: str | None) -> str:
+    if given:
+        return parse_zone(given).key
+    guessed = timezone_for_number(phone)
+    if guessed is None:
+        raise EnrolmentError(
+            f"the time zone cannot be told from {phone}; give one, like America/Chicago"
+        )
+    return guessed
+
+
+def add_schedule(
+    session: Session, goal: Goal, days: str, times: str, zone: str, now: datetime,
+    window: tuple[time, time], kind: str = "checkin",
+) -> Schedule:  # fmt: skip
+    """A schedule for a goal, with its first occurrence computed."""
+    normal_days, _ = parse_days(days)
+    normal_times = check_times(times, window)
+    schedule = Schedule(goal=goal, kind=kind, days=normal_days, times=normal_times)
+    schedule.next_due_at = next_occurrence(
+        recurrence(normal_days, normal_times), ZoneInfo(zone), now
+    )
+    session.add(schedule)
+    return schedule
+
+
+def enrol_peer(
+    session: Session,
+    settings: Settings,
+    specialist: Specialist,
+    enrolment: Enrolment,
+    now: datetime,
+) -> Peer:
+    """Create a peer with one goal and schedule, record consent, plan the welcome text."""
+    try:
+        phone = normalize_phone(enrolment.phone, settings.default_region)
+        zone = resolve_timezone(phone, enrolment.timezone)
+    except ValueError as error:
+        raise EnrolmentError(str(error)) from None
+    if enrolment.language not in LANGUAGES:
+        raise EnrolmentError(f"language must be one of {', '.join(LANGUAGES)}")
+    name, goal_text = enrolment.name.strip(), enrolment.goal.strip()
+    if not name or len(name) > 60:
+        raise EnrolmentError("a first name or nickname of at most 60 characters is needed")
+    if not goal_text or len(goal_text) > 160:
+        raise EnrolmentError("a goal of at most 160 characters, in the peer's words, is needed")
+    if session.scalar(select(Peer.id).where(Peer.phone == phone)) is not None:
+        raise EnrolmentError(f"{phone} is already enrolled")
+    peer = Peer(
+        specialist=specialist,
+        phone=phone,
+        display_name=name,
+        timezone=zone,
+        language=enrolment.language,
+        strengths=enrolment.strengths,
+        reasons=enrolment.reasons,
+        created_at=now,
+    )
+    session.add(peer)
+    goal = Goal(peer=peer, text=goal_text, position=1, created_at=now)
+    try:
+        schedule = add_schedule(
+            session, goal, enrolment.days, enrolment.times, zone, now, allowed_window(settings)
+        )
+    except ScheduleError as error:
+        raise EnrolmentError(str(error)) from None
+    session.flush()
+    _record_consent(session, peer, specialist, enrolment.consent_method, now)
+    if peer.consent == OPTED_IN:
+        plan_welcome(session, settings, peer, goal, schedule, now)
+    return peer
+
+
+def _record_consent(
+    session: Session, peer: Peer, specialist: Specialist, method: str, now: datetime
+) -> None:
+    """Consent given at enrolment, unless this number texted STOP before: that still binds."""
+    if number_opted_out(session, peer.phone):
+        peer.consent = OPTED_OUT
+        return
+    peer.consent_given_at = now
+    peer.consent_method = method
+    peer.consent_recorded_by = specialist.id
+    record_opt_in(session, peer.phone, peer, "enrolment", now, method, specialist.id)
+
+
+def describe_schedule(schedule: Schedule) -> str:
+    return f"{schedule.days} at {schedule.times.replace(',', ', ')}"
+
+
+def plan_welcome(
+    session: Session, settings: Settings, peer: Peer, goal: Goal, schedule: Schedule,
+    now: datetime,
+) -> OutboundMessage:  # fmt: skip
+    rendered = render_message(
+        session, "welcome", peer, settings.program_name,
+        goal=goal.text, schedule=describe_schedule(schedule),
+    )  # fmt: skip
+    message = OutboundMessage(
+        peer_id=peer.id,
+        to_phone=peer.phone,
+        kind="welcome",
+        goal_id=goal.id,
+        due_at=now,
+        status=PLANNED,
+        body=rendered.body,
+        template=rendered.template,
+        segments=rendered.segments,
+        encoding=rendered.encoding,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def find_peer(session: Session, phone: str, region: str) -> Peer | None:
+    return session.scalar(select(Peer).where(Peer.phone == normalize_phone(phone, region)))
+
+
+def next_planned(session: Session, peer: Peer) -> datetime | None:
+    """When the peer's next scheduled nudge is due (UTC)."""
+    dues = [
+        schedule.next_due_at
+        for goal in peer.goals
+        if goal.active
+        for schedule in goal.schedules
+        if schedule.active and schedule.next_due_at is not None
+    ]
+    planned = session.scalar(
+        select(OutboundMessage.due_at)
+        .where(OutboundMessage.peer_id == peer.id, OutboundMessage.status == PLANNED)
+        .order_by(OutboundMessage.due_at)
+        .limit(1)
+    )
+    candidates = [*dues, *([planned] if planned else [])]
+    return min(candidates) if candidates else None

@@ -1,0 +1,146 @@
+"""When a schedule's occurrences fall, in the peer's own time zone.
+
+A schedule is a set of local weekdays and local times. Occurrences are
+computed on the local calendar with ``zoneinfo``, then turned into UTC, so
+09:00 stays 09:00 across daylight-saving changes. A local time that does not
+exist that day (spring forward) moves to the first minute that does; a local
+time that happens twice (fall back) fires once, at its first instant.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAY_ALIASES = {
+    "monday": "mon", "tuesday": "tue", "tues": "tue", "wednesday": "wed",
+    "thursday": "thu", "thur": "thu", "thurs": "thu", "friday": "fri",
+    "saturday": "sat", "sunday": "sun",
+}  # fmt: skip
+TIMES_A_WEEK = re.compile(r"^([1-7])x-?(week|wk)$")
+CLOCK_24 = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+CLOCK_12 = re.compile(r"^(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?m?\.?$")
+
+
+class ScheduleError(ValueError):
+    """A schedule value a person typed is not understood; the message says why."""
+
+
+@dataclass(frozen=True)
+class Recurrence:
+    weekdays: frozenset[int]  # 0 = Monday
+    times: tuple[time, ...]
+
+    def occurrences(self, zone: ZoneInfo, after: datetime) -> datetime:
+        """The first occurrence strictly after ``after`` (UTC), as a UTC datetime."""
+        return next_occurrence(self, zone, after)
+
+
+def spread_over_week(count: int) -> frozenset[int]:
+    """N days a week, spread out: 3 -> Mon, Wed, Fri; 2 -> Mon, Thu."""
+    return frozenset(i * 7 // count for i in range(count))
+
+
+def parse_days(spec: str) -> tuple[str, frozenset[int]]:
+    """Normalise a days value (daily, weekdays, mon,wed,fri, 3x-week)."""
+    text = re.sub(r"\s+", "", (spec or "").lower())
+    if text in ("daily", "everyday"):
+        return "daily", frozenset(range(7))
+    if text == "weekdays":
+        return "weekdays", frozenset(range(5))
+    if text == "weekends":
+        return "weekends", frozenset({5, 6})
+    match = TIMES_A_WEEK.match(text)
+    if match:
+        return f"{match.group(1)}x-week", spread_over_week(int(match.group(1)))
+    names = [WEEKDAY_ALIASES.get(part, part) for part in text.split(",") if part]
+    unknown = [name for name in names if name not in WEEKDAYS]
+    if not names or unknown:
+        raise ScheduleError(
+            f"days {spec!r} not understood: use daily, weekdays, a list like mon,wed,fri, "
+            "or a number of times a week like 3x-week"
+        )
+    days = frozenset(WEEKDAYS.index(name) for name in names)
+    return ",".join(WEEKDAYS[d] for d in sorted(days)), days
+
+
+def parse_clock(value: str) -> time:
+    """A local time of day: 19:30, 7:30pm, 7pm."""
+    text = (value or "").strip().lower().replace(" ", "")
+    match = CLOCK_24.match(text)
+    if match:
+        return time(int(match.group(1)), int(match.group(2)))
+    match = CLOCK_12.match(text)
+    if match:
+        hour = int(match.group(1)) % 12 + (12 if match.group(3) == "p" else 0)
+        return time(hour, int(match.group(2) or 0))
+    raise ScheduleError(f"time {value!r} not understood: use 24-hour HH:MM like 19:30, or 7pm")
+
+
+def parse_times(spec: str) -> tuple[time, ...]:
+    parts = [part for part in (spec or "").split(",") if part.strip()]
+    if not parts:
+        raise ScheduleError("at least one time of day is needed, like 09:00")
+    return tuple(sorted({parse_clock(part) for part in parts}))
+
+
+def format_times(times: tuple[time, ...]) -> str:
+    return ",".join(t.strftime("%H:%M") for t in times)
+
+
+def parse_zone(name: str) -> ZoneInfo:
+    """An IANA time zone, or ScheduleError naming the input."""
+    text = (name or "").strip()
+    if not text or text not in available_zones():
+        raise ScheduleError(f"time zone {name!r} is not an IANA time zone like America/New_York")
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ScheduleError(f"time zone {name!r} is not available on this system") from None
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def available_zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+def recurrence(days: str, times: str) -> Recurrence:
+    return Recurrence(parse_days(days)[1], parse_times(times))
+
+
+def local_instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall time; a time skipped by DST moves forward."""
+    wall = datetime.combine(day, at)
+    for minutes in range(0, 24 * 60):
+        candidate = (wall + timedelta(minutes=minutes)).replace(tzinfo=zone, fold=0)
+        as_utc = candidate.astimezone(UTC)
+        if as_utc.astimezone(zone).replace(tzinfo=None) == candidate.replace(tzinfo=None):
+            return as_utc
+    raise ScheduleError(f"{wall} does not exist in {zone}")  # pragma: no cover - no such zone
+
+
+def next_occurrence(rule: Recurrence, zone: ZoneInfo, after: datetime) -> datetime:
+    """The first occurrence of ``rule`` strictly after the UTC instant ``after``."""
+    start = after.astimezone(zone).date() - timedelta(days=1)
+    for offset in range(0, 9):
+        day = start + timedelta(days=offset)
+        if day.weekday() not in rule.weekdays:
+            continue
+        for at in rule.times:
+            instant = local_instant(day, at, zone)
+            if instant > after:
+                return instant
+    raise ScheduleError("schedule has no occurrence in the coming week")  # pragma: no cover
+
+
+def within_window(at: time, start: time, end: time) -> bool:
+    """True when a local time is inside the allowed window [start, end)."""
+    return start <= at < end

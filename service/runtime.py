@@ -1,0 +1,71 @@
+"""What a process needs to do its work, built once at its start-up.
+
+The web app keeps its runtime in ``app.extensions``; an RQ worker or the
+planner builds one from the environment the first time a job asks for it.
+Nothing here is built at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+from redis import Redis
+from rq import Queue
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.db import make_engine, make_session_factory
+from service.gateways import SmsGateway, build_gateway
+from service.models import utcnow
+from service.queue import connect_redis, make_queue
+from service.settings import Settings, load_settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    redis: Redis | None
+
+    @cached_property
+    def queue(self) -> Queue | None:
+        return make_queue(self.settings, self.redis) if self.redis is not None else None
+
+    @cached_property
+    def gateway(self) -> SmsGateway:
+        return build_gateway(self.settings, self.session_factory)
+
+    def now(self) -> datetime:
+        """The current time; tests replace this to control the clock."""
+        return utcnow()
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    engine = make_engine(settings.database_url)
+    redis = connect_redis(settings.redis_url) if settings.redis_url else None
+    return Runtime(settings, engine, make_session_factory(engine), redis)
+
+
+_process_runtime: Runtime | None = None
+
+
+def current_runtime() -> Runtime:
+    """This process's runtime (jobs call this); built from the environment on first use."""
+    global _process_runtime
+    if _process_runtime is None:
+        _process_runtime = build_runtime(load_settings())
+    return _process_runtime
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    """Install the runtime jobs use in this process (worker start-up and tests)."""
+    global _process_runtime
+    _process_runtime = runtime

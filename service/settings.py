@@ -1,0 +1,232 @@
+"""Every setting PeerNudge reads, from the environment only.
+
+Each setting is listed, with its default, in the README. A malformed value
+raises :class:`SettingsError` naming the variable, so start-up stops with a
+message an operator can act on instead of failing later in a job.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import phonenumbers
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+TWILIO_DEFAULT_API_BASE_URL = "https://api.twilio.com"
+GATEWAYS = ("simulator", "twilio")
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_dir: Path
+    database_url: str
+    redis_url: str | None
+    secret_key: str = field(repr=False)
+    sms_gateway: str = "simulator"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str = TWILIO_DEFAULT_API_BASE_URL
+    public_base_url: str = "http://localhost:5000"
+    program_name: str = "PeerNudge"
+    program_discreet: bool = True
+    default_region: str = "US"
+    queue_name: str = "nudges"
+    port: int = 5000
+    planner_interval_seconds: int = 60
+    planner_lookahead_seconds: int = 120
+    missed_grace_minutes: int = 30
+    sending_timeout_seconds: int = 300
+    sms_max_per_second: float = 1.0
+    daily_message_cap: int = 3
+    window_start: str = "08:00"
+    window_end: str = "20:00"
+    message_validity_seconds: int = 3600
+    login_rate_limit: bool = True
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with some values replaced (used by tests and the launcher)."""
+        return replace(self, **overrides)
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+
+def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value > 0:
+        raise SettingsError(f"{name} must be greater than 0, got {raw!r}")
+    return value
+
+
+def env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def env_url(env: Mapping[str, str], name: str, default: str | None, schemes: tuple[str, ...]):
+    raw = _text(env, name, default)
+    if raw is None:
+        return None
+    parsed = urlparse(raw)
+    if parsed.scheme not in schemes:
+        allowed = ", ".join(f"{s}://" for s in schemes)
+        raise SettingsError(f"{name} must start with one of {allowed}, got {raw!r}")
+    if parsed.scheme in ("http", "https") and not parsed.netloc:
+        raise SettingsError(f"{name} must include a host, got {raw!r}")
+    return raw.rstrip("/") if parsed.scheme in ("http", "https") else raw
+
+
+def env_clock(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = _text(env, name, default) or default
+    hours, _, minutes = raw.partition(":")
+    if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+        raise SettingsError(f"{name} must be a 24-hour time like 08:00, got {raw!r}")
+    return f"{int(hours):02d}:{int(minutes):02d}"
+
+
+def _database_url(env: Mapping[str, str], instance_dir: Path) -> str:
+    raw = _text(env, "DATABASE_URL")
+    if raw is None:
+        return f"sqlite:///{instance_dir / 'peernudge.db'}"
+    scheme = raw.split("://", 1)[0]
+    if "://" not in raw or not scheme.startswith(("sqlite", "postgresql")):
+        raise SettingsError(
+            f"DATABASE_URL must be a sqlite:/// or postgresql+psycopg:// URL, got {scheme!r}"
+        )
+    return raw
+
+
+def _secret_key(env: Mapping[str, str], instance_dir: Path) -> str:
+    """SECRET_KEY from the environment, or one generated once for development."""
+    raw = _text(env, "SECRET_KEY")
+    if raw is not None:
+        if len(raw) < 16:
+            raise SettingsError("SECRET_KEY must be at least 16 characters long")
+        return raw
+    key_file = instance_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _gateway(env: Mapping[str, str]) -> str:
+    gateway = (_text(env, "SMS_GATEWAY", "simulator") or "simulator").lower()
+    if gateway not in GATEWAYS:
+        raise SettingsError(f"SMS_GATEWAY must be one of {', '.join(GATEWAYS)}, got {gateway!r}")
+    return gateway
+
+
+def _region(env: Mapping[str, str]) -> str:
+    region = (_text(env, "DEFAULT_REGION", "US") or "US").upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise SettingsError(f"DEFAULT_REGION must be a two-letter region code, got {region!r}")
+    return region
+
+
+def _check_twilio(settings: Settings) -> None:
+    if settings.sms_gateway != "twilio":
+        return
+    missing = [
+        name
+        for name, value in (
+            ("TWILIO_ACCOUNT_SID", settings.twilio_account_sid),
+            ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token),
+        )
+        if not value
+    ]
+    if not (settings.twilio_from_number or settings.twilio_messaging_service_sid):
+        missing.append("TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID")
+    if missing:
+        raise SettingsError("SMS_GATEWAY=twilio needs " + ", ".join(missing))
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise SettingsError on the first bad one."""
+    env = os.environ if env is None else env
+    instance_dir = Path(_text(env, "INSTANCE_DIR", "instance") or "instance").resolve()
+    settings = Settings(
+        instance_dir=instance_dir,
+        database_url=_database_url(env, instance_dir),
+        redis_url=env_url(env, "REDIS_URL", None, ("redis", "rediss", "unix")),
+        secret_key=_secret_key(env, instance_dir),
+        sms_gateway=_gateway(env),
+        twilio_account_sid=_text(env, "TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=_text(env, "TWILIO_AUTH_TOKEN"),
+        twilio_from_number=_text(env, "TWILIO_FROM_NUMBER"),
+        twilio_messaging_service_sid=_text(env, "TWILIO_MESSAGING_SERVICE_SID"),
+        twilio_api_base_url=env_url(
+            env, "TWILIO_API_BASE_URL", TWILIO_DEFAULT_API_BASE_URL, ("http", "https")
+        ),
+        public_base_url=env_url(env, "PUBLIC_BASE_URL", None, ("http", "https"))
+        or f"http://localhost:{env_int(env, 'PORT', 5000, minimum=1)}",
+        program_name=_text(env, "PROGRAM_NAME", "PeerNudge") or "PeerNudge",
+        program_discreet=env_bool(env, "PROGRAM_DISCREET", True),
+        default_region=_region(env),
+        queue_name=_text(env, "QUEUE_NAME", "nudges") or "nudges",
+        port=env_int(env, "PORT", 5000, minimum=1),
+        planner_interval_seconds=env_int(env, "PLANNER_INTERVAL_SECONDS", 60, minimum=1),
+        planner_lookahead_seconds=env_int(env, "PLANNER_LOOKAHEAD_SECONDS", 120),
+        missed_grace_minutes=env_int(env, "MISSED_GRACE_MINUTES", 30, minimum=1),
+        sending_timeout_seconds=env_int(env, "SENDING_TIMEOUT_SECONDS", 300, minimum=10),
+        sms_max_per_second=env_float(env, "SMS_MAX_PER_SECOND", 1.0),
+        daily_message_cap=env_int(env, "DAILY_MESSAGE_CAP", 3, minimum=1),
+        window_start=env_clock(env, "SEND_WINDOW_START", "08:00"),
+        window_end=env_clock(env, "SEND_WINDOW_END", "20:00"),
+        message_validity_seconds=env_int(env, "MESSAGE_VALIDITY_SECONDS", 3600, minimum=1),
+        login_rate_limit=env_bool(env, "LOGIN_RATE_LIMIT", True),
+    )
+    _check_twilio(settings)
+    return settings
+
+
+def setting_names() -> list[str]:
+    """Field names, for tests that check the README documents every setting."""
+    return [f.name for f in fields(Settings)]

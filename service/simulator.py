@@ -1,0 +1,75 @@
+"""The SMS simulator: a web page that acts as a peer's phone.
+
+Outbound messages appear as they would on the phone (only what was actually
+sent); a reply typed here goes through ``receive_sms``, the same code path as
+a real Twilio webhook, minus the signature. Registered only when
+``SMS_GATEWAY=simulator``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, jsonify, render_template, request
+from flask_login import login_required
+from sqlalchemy.orm import Session
+
+from service.conversation import IncomingSms, receive_sms
+from service.dashboard import peer_or_404, thread, visible_peers
+from service.models import Peer
+from service.web import runtime
+
+bp = Blueprint("simulator", __name__, url_prefix="/simulator")
+
+# What a phone shows: messages that left the system.
+ON_THE_PHONE = {"sent", "delivered", "undelivered", "received"}
+MAX_REPLY_CHARS = 1600
+
+
+def phone_view(session: Session, peer: Peer) -> list[dict]:
+    return [
+        {
+            "direction": item["direction"],
+            "body": item["body"],
+            "at": item["at"].isoformat(),
+        }
+        for item in thread(session, peer)
+        if item["status"] in ON_THE_PHONE
+    ]
+
+
+@bp.get("/")
+@login_required
+def page():
+    with runtime().session_factory() as session:
+        peers = session.scalars(visible_peers(session).order_by(Peer.display_name)).all()
+        selected = request.args.get("peer", type=int) or (peers[0].id if peers else None)
+        return render_template("simulator.html", peers=peers, selected=selected)
+
+
+@bp.get("/<int:peer_id>/messages")
+@login_required
+def messages(peer_id: int):
+    with runtime().session_factory() as session:
+        peer = peer_or_404(session, peer_id)
+        return jsonify({"peer": peer.display_name, "messages": phone_view(session, peer)})
+
+
+@bp.post("/<int:peer_id>/messages")
+@login_required
+def send(peer_id: int):
+    text = (request.form.get("body") or "").strip()
+    if not text:
+        return jsonify({"error": "Type a message first."}), 400
+    if len(text) > MAX_REPLY_CHARS:
+        return jsonify({"error": f"Keep it under {MAX_REPLY_CHARS} characters."}), 400
+    with runtime().session_factory() as session:
+        phone = peer_or_404(session, peer_id).phone
+    sms = IncomingSms(
+        provider_id=f"SIM{uuid.uuid4().hex}",
+        from_phone=phone,
+        to_phone=runtime().settings.twilio_from_number,
+        body=text,
+    )
+    reply = receive_sms(runtime(), sms)
+    return jsonify({"reply": reply}), 201

@@ -1,0 +1,52 @@
+// The simulator page: poll the thread, send a reply through the inbound code path.
+(function () {
+  "use strict";
+  var phone = document.querySelector(".phone");
+  if (!phone) return;
+  var list = document.getElementById("sim-thread");
+  var form = document.getElementById("sim-reply");
+  var input = document.getElementById("sim-body");
+  var error = document.getElementById("sim-error");
+  var lastCount = -1;
+
+  function render(messages) {
+    if (messages.length === lastCount) return;
+    lastCount = messages.length;
+    list.textContent = "";
+    messages.forEach(function (m) {
+      var li = document.createElement("li");
+      li.className = "bubble " + m.direction;
+      var body = document.createElement("span");
+      body.className = "body";
+      body.textContent = m.body || "";
+      var when = document.createElement("small");
+      when.textContent = new Date(m.at).toLocaleString();
+      li.appendChild(body);
+      li.appendChild(when);
+      list.appendChild(li);
+    });
+    list.lastElementChild && list.lastElementChild.scrollIntoView({ block: "end" });
+  }
+
+  function refresh() {
+    fetch(phone.dataset.url, { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) { render(data.messages); })
+      .catch(function () {});
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    error.hidden = true;
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); })
+      .then(function (res) {
+        if (!res.ok) { error.textContent = res.data.error || "Not sent."; error.hidden = false; return; }
+        input.value = "";
+        refresh();
+      });
+  });
+
+  refresh();
+  setInterval(refresh, 2000);
+})();

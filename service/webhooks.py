@@ -1,0 +1,110 @@
+"""Twilio webhooks: ``POST /sms/inbound`` and ``POST /sms/status``.
+
+Both check ``X-Twilio-Signature`` against the public URL Twilio used (proxies
+rewrite scheme and host, so the request's own URL cannot be trusted), answer
+403 to a bad signature, and never answer 5xx to bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Response, abort, request
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from service.conversation import IncomingSms, receive_sms
+from service.delivery import apply_status_callback
+from service.phones import PhoneError, normalize_phone
+from service.web import runtime
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhooks", __name__, url_prefix="/sms")
+
+SID_PATTERN = re.compile(r"^[A-Za-z0-9]{2,64}$")
+MAX_MEDIA = 10
+
+
+def public_url() -> str:
+    """The URL Twilio signed: the configured public base, this path and query."""
+    base = runtime().settings.public_base_url
+    query = request.query_string.decode("latin-1")
+    return f"{base}{request.path}" + (f"?{query}" if query else "")
+
+
+def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse (403) any request without a valid X-Twilio-Signature."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        token = runtime().settings.twilio_auth_token
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not token or not signature:
+            abort(403)
+        params = request.form.to_dict(flat=True)
+        if not RequestValidator(token).validate(public_url(), params, signature):
+            log.warning("webhook %s refused: bad signature", request.path)
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def twiml(reply: str | None) -> Response:
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return Response(str(response), mimetype="text/xml")
+
+
+def parse_incoming(form: Any) -> IncomingSms | None:
+    """The inbound fields, or None when they are unusable (a 400, nothing stored)."""
+    sid = form.get("MessageSid") or form.get("SmsSid") or ""
+    if not SID_PATTERN.match(sid):
+        return None
+    try:
+        from_phone = normalize_phone(form.get("From", ""), runtime().settings.default_region)
+    except PhoneError:
+        return None
+    try:
+        num_media = max(0, min(int(form.get("NumMedia") or 0), MAX_MEDIA))
+    except ValueError:
+        num_media = 0
+    media = tuple(
+        {"url": form.get(f"MediaUrl{i}", "")[:500], "type": form.get(f"MediaContentType{i}", "")[:100]}
+        for i in range(num_media)
+    )
+    return IncomingSms(
+        provider_id=sid,
+        from_phone=from_phone,
+        to_phone=(form.get("To") or "")[:20] or None,
+        body=form.get("Body", ""),
+        num_media=num_media,
+        media=media,
+        opt_out_type=(form.get("OptOutType") or None),
+    )
+
+
+@bp.post("/inbound")
+@twilio_signed
+def inbound() -> Response | tuple[str, int]:
+    sms = parse_incoming(request.form)
+    if sms is None:
+        return "Bad request: MessageSid and a valid From number are required\n", 400
+    return twiml(receive_sms(runtime(), sms))
+
+
+@bp.post("/status")
+@twilio_signed
+def status() -> tuple[str, int]:
+    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    message_status = (request.form.get("MessageStatus") or "").lower()
+    if not SID_PATTERN.match(sid) or not message_status:
+        return "Bad request: MessageSid and MessageStatus are required\n", 400
+    apply_status_callback(runtime(), sid, message_status, request.form.get("ErrorCode") or None)
+    # Unknown ids also get 200, so the provider stops retrying.
+    return "", 200

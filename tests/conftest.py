@@ -1,0 +1,165 @@
+"""Shared fixtures: a real Valkey server for the session, a fresh SQLite per test.
+
+Nothing of our own is mocked. The clock is injectable (``clock``), Twilio is
+faked only at its HTTP edge (``tests/fake_twilio.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from service import create_app, db
+from service.auth import hash_password
+from service.models import Specialist
+from service.redis_server import EmbeddedRedis
+from service.runtime import Runtime, set_runtime
+from service.settings import Settings
+
+TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
+PUBLIC_BASE_URL = "https://peernudge.example.org"
+
+
+@dataclass
+class Clock:
+    """A settable clock the runtime reads instead of the wall clock."""
+
+    current: datetime = field(default_factory=lambda: datetime(2026, 6, 15, 16, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def set(self, value: datetime) -> None:
+        self.current = value
+
+    def advance(self, **delta: float) -> datetime:
+        self.current += timedelta(**delta)
+        return self.current
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    server = EmbeddedRedis(tmp_path_factory.mktemp("valkey"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: EmbeddedRedis) -> Iterator[str]:
+    connection = Redis.from_url(redis_server.url)
+    connection.flushall()
+    connection.close()
+    yield redis_server.url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str) -> Settings:
+    database_url = f"sqlite:///{tmp_path / 'test.db'}"
+    db.upgrade(database_url)
+    return Settings(
+        instance_dir=tmp_path,
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key="test-secret-key-not-for-production",
+        twilio_auth_token=TEST_AUTH_TOKEN,
+        public_base_url=PUBLIC_BASE_URL,
+        program_name="Wellness Line",
+        login_rate_limit=False,
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: Clock):
+    app = create_app(settings)
+    app.config.update(TESTING=True)
+    runtime: Runtime = app.extensions["peernudge"]
+    runtime.now = clock  # type: ignore[method-assign]
+    set_runtime(runtime)
+    yield app
+    set_runtime(None)
+    runtime.close()
+
+
+@pytest.fixture
+def runtime(app) -> Runtime:
+    return app.extensions["peernudge"]
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def make_specialist(runtime: Runtime, email: str, name: str, role: str = "specialist") -> int:
+    with db.transaction(runtime.session_factory) as session:
+        person = Specialist(
+            email=email, name=name, password_hash=hash_password("correct horse battery"), role=role
+        )
+        session.add(person)
+        session.flush()
+        return person.id
+
+
+@pytest.fixture
+def specialist(runtime: Runtime) -> int:
+    """The owner of the peers in a test: Jordan."""
+    return make_specialist(runtime, "jordan@example.org", "Jordan Rivera")
+
+
+@pytest.fixture
+def outsider(runtime: Runtime) -> int:
+    """Another program's specialist, who must see none of Jordan's peers."""
+    return make_specialist(runtime, "casey@example.org", "Casey Morgan")
+
+
+def sign_in(client, email: str = "jordan@example.org", password: str = "correct horse battery"):
+    """Sign in through the real login form, CSRF token and all."""
+    page = client.get("/login")
+    token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1]
+    token = token.split('"')[0]
+    return client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+def enrol(
+    runtime: Runtime,
+    specialist_id: int,
+    phone: str = "+12125550134",
+    name: str = "Sam",
+    goal: str = "take a 20 minute walk",
+    days: str = "daily",
+    times: str = "09:00",
+    tz: str | None = "America/New_York",
+    language: str = "en",
+) -> int:
+    """Enrol a peer through the same code path the CLI and dashboard use."""
+    from service.peers import Enrolment, enrol_peer
+
+    with db.transaction(runtime.session_factory) as session:
+        owner = session.get(Specialist, specialist_id)
+        peer = enrol_peer(
+            session,
+            runtime.settings,
+            owner,
+            Enrolment(phone, name, goal, days, times, tz, language),
+            runtime.now(),
+        )
+        return peer.id
+
+
+@pytest.fixture
+def peer(runtime: Runtime, specialist: int) -> int:
+    """Sam, enrolled by Jordan, New York, daily check-in at 09:00."""
+    return enrol(runtime, specialist)

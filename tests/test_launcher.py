@@ -1,0 +1,82 @@
+"""``peernudge dev`` starts everything and leaves nothing behind."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purpose.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split(") ")[-1][0] != "Z"
+
+
+def wait_for(predicate, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.fixture
+def launched(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "dev"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    pid_file = tmp_path / "instance" / "dev.pids"
+    assert wait_for(pid_file.exists), "launcher did not start"
+    pids = {k: int(v) for k, v in (item.split("=") for item in pid_file.read_text().split())}
+    yield process, port, pids
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    process.stdout.close()
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def test_dev_starts_every_part_and_ctrl_c_stops_them_all(launched):
+    process, port, pids = launched
+    assert set(pids) == {"web", "worker", "planner", "redis"}
+    assert wait_for(lambda: healthy(port)), "the web app never became healthy"
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=30)[0]
+    assert "Demo login:" in output and f"http://127.0.0.1:{port}/simulator/" in output
+    assert wait_for(lambda: not any(alive(pid) for pid in pids.values()), 15), pids
+
+
+def test_children_die_with_a_killed_launcher(launched):
+    process, port, pids = launched
+    assert wait_for(lambda: healthy(port))
+    process.kill()  # SIGKILL: no handler runs in the launcher
+    process.wait()
+    assert wait_for(lambda: not any(alive(pid) for pid in pids.values()), 20), pids

@@ -1,0 +1,80 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from service.settings import SettingsError, load_settings, setting_names
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def env(tmp_path, **values):
+    return {"INSTANCE_DIR": str(tmp_path), **values}
+
+
+def test_defaults_are_the_embedded_stack(tmp_path):
+    settings = load_settings(env(tmp_path))
+    assert settings.database_url == f"sqlite:///{tmp_path / 'peernudge.db'}"
+    assert settings.sms_gateway == "simulator"
+    assert settings.redis_url is None
+    assert settings.default_region == "US"
+
+
+def test_secret_key_is_generated_once_and_kept(tmp_path):
+    first = load_settings(env(tmp_path)).secret_key
+    second = load_settings(env(tmp_path)).secret_key
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SMS_GATEWAY", "carrier-pigeon"),
+        ("REDIS_URL", "http://localhost:6379"),
+        ("DATABASE_URL", "mysql://x"),
+        ("PORT", "eighty"),
+        ("SMS_MAX_PER_SECOND", "-1"),
+        ("DAILY_MESSAGE_CAP", "0"),
+        ("PROGRAM_DISCREET", "maybe"),
+        ("DEFAULT_REGION", "XX"),
+        ("SEND_WINDOW_START", "25:00"),
+        ("PUBLIC_BASE_URL", "ftp://example.org"),
+        ("TWILIO_API_BASE_URL", "not a url"),
+        ("SECRET_KEY", "short"),
+    ],
+)
+def test_a_malformed_value_names_the_variable(tmp_path, name, value):
+    with pytest.raises(SettingsError, match=name):
+        load_settings(env(tmp_path, **{name: value}))
+
+
+def test_twilio_gateway_needs_credentials_and_a_sender(tmp_path):
+    with pytest.raises(SettingsError) as error:
+        load_settings(env(tmp_path, SMS_GATEWAY="twilio", TWILIO_ACCOUNT_SID="AC1"))
+    assert "TWILIO_AUTH_TOKEN" in str(error.value)
+    assert "TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID" in str(error.value)
+
+
+def test_twilio_gateway_with_everything_loads(tmp_path):
+    settings = load_settings(
+        env(
+            tmp_path,
+            SMS_GATEWAY="twilio",
+            TWILIO_ACCOUNT_SID="AC123",
+            TWILIO_AUTH_TOKEN="secret",
+            TWILIO_MESSAGING_SERVICE_SID="MG123",
+            TWILIO_API_BASE_URL="http://127.0.0.1:9999/",
+        )
+    )
+    assert settings.twilio_api_base_url == "http://127.0.0.1:9999"
+    assert "secret" not in repr(settings)
+
+
+def test_the_readme_documents_every_environment_variable():
+    source = (Path(__file__).resolve().parent.parent / "service" / "settings.py").read_text()
+    variables = set(re.findall(r'"([A-Z][A-Z0-9_]{2,})"', source)) - {"GSM"}
+    readme = README.read_text()
+    missing = sorted(v for v in variables if f"`{v}`" not in readme)
+    assert not missing, f"README does not document {missing}"
+    assert setting_names()  # the settings object exists and lists its fields

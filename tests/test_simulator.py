@@ -1,0 +1,72 @@
+from sqlalchemy import select
+
+from service.models import InboundMessage, OutboundMessage
+from tests.conftest import sign_in
+from workers.sender import send_message
+
+
+def csrf_token(client, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    return page.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def test_the_simulator_needs_a_signed_in_specialist(client, peer):
+    assert client.get("/simulator/").status_code == 302
+    assert client.get(f"/simulator/{peer}/messages").status_code == 302
+
+
+def test_the_phone_shows_what_was_sent_and_not_what_is_planned(client, runtime, peer):
+    sign_in(client)
+    assert client.get(f"/simulator/{peer}/messages").json["messages"] == []
+    with runtime.session_factory() as session:
+        welcome_id = session.scalar(select(OutboundMessage.id).where(OutboundMessage.kind == "welcome"))
+    assert send_message(runtime, welcome_id) == "sent"
+    messages = client.get(f"/simulator/{peer}/messages").json["messages"]
+    assert [m["direction"] for m in messages] == ["out"]
+    assert "Sam" in messages[0]["body"] and "STOP" in messages[0]["body"]
+
+
+def test_a_reply_typed_in_the_simulator_takes_the_inbound_path(client, runtime, peer):
+    sign_in(client)
+    token = csrf_token(client, f"/simulator/?peer={peer}")
+    response = client.post(
+        f"/simulator/{peer}/messages", data={"body": "feeling good today", "csrf_token": token}
+    )
+    assert response.status_code == 201
+    with runtime.session_factory() as session:
+        stored = session.scalars(select(InboundMessage)).all()
+    assert [(m.peer_id, m.body) for m in stored] == [(peer, "feeling good today")]
+    assert stored[0].provider_id.startswith("SIM")
+    messages = client.get(f"/simulator/{peer}/messages").json["messages"]
+    assert messages[-1] == {**messages[-1], "direction": "in", "body": "feeling good today"}
+
+
+def test_simulator_posts_need_the_csrf_token(client, peer):
+    sign_in(client)
+    response = client.post(f"/simulator/{peer}/messages", data={"body": "hi"})
+    assert response.status_code == 400
+
+
+def test_an_empty_or_huge_simulator_reply_is_refused(client, peer):
+    sign_in(client)
+    token = csrf_token(client, f"/simulator/?peer={peer}")
+    for body in ("   ", "x" * 5000):
+        response = client.post(f"/simulator/{peer}/messages", data={"body": body, "csrf_token": token})
+        assert response.status_code == 400
+        assert response.json["error"]
+
+
+def test_another_specialist_cannot_open_a_peers_phone(client, peer, outsider):
+    sign_in(client, "casey@example.org")
+    assert client.get(f"/simulator/{peer}/messages").status_code == 404
+
+
+def test_the_simulator_is_off_with_the_twilio_gateway(settings):
+    from service import create_app
+
+    app = create_app(
+        settings.with_overrides(
+            sms_gateway="twilio", twilio_account_sid="AC1", twilio_from_number="+15005550006"
+        )
+    )
+    assert app.test_client().get("/simulator/").status_code == 404
