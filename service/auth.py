@@ -54,7 +54,11 @@ def find_by_credentials(email: str, password: str) -> Specialist | None:
         specialist = session.scalar(
             select(Specialist).where(func.lower(Specialist.email) == email.strip().lower())
         )
-    if specialist and specialist.is_active and check_password_hash(specialist.password_hash, password):
+    if (
+        specialist
+        and specialist.is_active
+        and check_password_hash(specialist.password_hash, password)
+    ):
         return specialist
     return None
 

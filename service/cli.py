@@ -109,7 +109,9 @@ def planner(once: bool, as_json: bool) -> None:
         run_forever(rt)
         return
     planned, fixed = plan_due(rt), reconcile(rt)
-    emit(as_json, {"planned": planned, "reconciled": fixed}, f"planned {planned}, reconciled {fixed}")
+    emit(
+        as_json, {"planned": planned, "reconciled": fixed}, f"planned {planned}, reconciled {fixed}"
+    )
 
 
 @cli.group(name="db")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import phonenumbers
-from phonenumbers import PhoneNumberType, timezone as number_timezone
+from phonenumbers import PhoneNumberType
+from phonenumbers import timezone as number_timezone
 
 # A peer must be able to receive SMS: mobile, or a number the carrier data cannot
 # tell apart from mobile (US and Canada numbers are all FIXED_LINE_OR_MOBILE).

@@ -9,7 +9,9 @@ from service.settings import Settings
 
 
 def connect_redis(url: str) -> Redis:
-    return Redis.from_url(url, socket_timeout=30, socket_connect_timeout=5, health_check_interval=30)
+    return Redis.from_url(
+        url, socket_timeout=30, socket_connect_timeout=5, health_check_interval=30
+    )
 
 
 def make_queue(settings: Settings, connection: Redis) -> Queue:

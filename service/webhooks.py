@@ -75,7 +75,10 @@ def parse_incoming(form: Any) -> IncomingSms | None:
     except ValueError:
         num_media = 0
     media = tuple(
-        {"url": form.get(f"MediaUrl{i}", "")[:500], "type": form.get(f"MediaContentType{i}", "")[:100]}
+        {
+            "url": form.get(f"MediaUrl{i}", "")[:500],
+            "type": form.get(f"MediaContentType{i}", "")[:100],
+        }
         for i in range(num_media)
     )
     return IncomingSms(

@@ -128,9 +128,7 @@ def sign_in(client, email: str = "jordan@example.org", password: str = "correct 
     page = client.get("/login")
     token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1]
     token = token.split('"')[0]
-    return client.post(
-        "/login", data={"email": email, "password": password, "csrf_token": token}
-    )
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
 
 
 def enrol(

@@ -118,7 +118,7 @@ def test_specialist_create_prompts_for_the_password(cli_env):
     result = peernudge(cli_env, "specialist", "create", "--email", "p@example.org", "--name", "P",
                        "--json", input="a fine password\na fine password\n")  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout[result.stdout.index("{"):])["email"] == "p@example.org"
+    assert json.loads(result.stdout[result.stdout.index("{") :])["email"] == "p@example.org"
 
 
 def test_a_bad_setting_stops_the_command_with_its_name(cli_env):

@@ -1,6 +1,12 @@
 import pytest
 
-from service.phones import PhoneError, last_four, national_format, normalize_phone, timezone_for_number
+from service.phones import (
+    PhoneError,
+    last_four,
+    national_format,
+    normalize_phone,
+    timezone_for_number,
+)
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,9 @@ def test_the_phone_shows_what_was_sent_and_not_what_is_planned(client, runtime, 
     sign_in(client)
     assert client.get(f"/simulator/{peer}/messages").json["messages"] == []
     with runtime.session_factory() as session:
-        welcome_id = session.scalar(select(OutboundMessage.id).where(OutboundMessage.kind == "welcome"))
+        welcome_id = session.scalar(
+            select(OutboundMessage.id).where(OutboundMessage.kind == "welcome")
+        )
     assert send_message(runtime, welcome_id) == "sent"
     messages = client.get(f"/simulator/{peer}/messages").json["messages"]
     assert [m["direction"] for m in messages] == ["out"]
@@ -51,7 +53,9 @@ def test_an_empty_or_huge_simulator_reply_is_refused(client, peer):
     sign_in(client)
     token = csrf_token(client, f"/simulator/?peer={peer}")
     for body in ("   ", "x" * 5000):
-        response = client.post(f"/simulator/{peer}/messages", data={"body": body, "csrf_token": token})
+        response = client.post(
+            f"/simulator/{peer}/messages", data={"body": body, "csrf_token": token}
+        )
         assert response.status_code == 400
         assert response.json["error"]
 

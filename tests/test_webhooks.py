@@ -67,7 +67,9 @@ def test_a_10k_body_is_stored_whole(client, runtime, peer):
 
 def sent_welcome(runtime) -> OutboundMessage:
     with runtime.session_factory() as session:
-        welcome_id = session.scalar(select(OutboundMessage.id).where(OutboundMessage.kind == "welcome"))
+        welcome_id = session.scalar(
+            select(OutboundMessage.id).where(OutboundMessage.kind == "welcome")
+        )
     send_message(runtime, welcome_id)
     with runtime.session_factory() as session:
         return session.get(OutboundMessage, welcome_id)

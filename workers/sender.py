@@ -106,7 +106,10 @@ def check_before_send(
         if message.kind in DEFERRED_KINDS:
             return defer_to_window(message, local, window[0], now)
         return skip(message, "quiet_hours", now)
-    if message.kind in AUTOMATED and sent_today(session, peer, local) >= runtime.settings.daily_message_cap:
+    if (
+        message.kind in AUTOMATED
+        and sent_today(session, peer, local) >= runtime.settings.daily_message_cap
+    ):
         return skip(message, "daily_cap", now)
     return None
 
@@ -123,14 +126,17 @@ def defer_to_window(message: OutboundMessage, local: datetime, opens, now: datet
 def sent_today(session: Session, peer: Peer, local: datetime) -> int:
     """Automated messages sent (or being sent) to the peer since local midnight."""
     midnight = local_instant(local.date(), datetime.min.time(), local.tzinfo)  # type: ignore[arg-type]
-    return session.scalar(
-        select(func.count(OutboundMessage.id)).where(
-            OutboundMessage.peer_id == peer.id,
-            OutboundMessage.kind.in_(AUTOMATED),
-            OutboundMessage.status.in_(COUNTED_STATUSES),
-            OutboundMessage.claimed_at >= midnight,
+    return (
+        session.scalar(
+            select(func.count(OutboundMessage.id)).where(
+                OutboundMessage.peer_id == peer.id,
+                OutboundMessage.kind.in_(AUTOMATED),
+                OutboundMessage.status.in_(COUNTED_STATUSES),
+                OutboundMessage.claimed_at >= midnight,
+            )
         )
-    ) - 1  # this message is already counted as sending
+        - 1
+    )  # this message is already counted as sending
 
 
 def prepare_body(
