@@ -2,25 +2,50 @@
 
 ``receive_sms`` is the single inbound code path: the Twilio webhook and the
 simulator page both call it. It is idempotent on the provider's message id:
-a retried webhook gets the stored reply and changes nothing.
+a retried webhook gets the stored reply and changes nothing. Everything a
+message causes (consent, check-in, pause, flag, reply) is written in the same
+transaction as the message itself, so nothing is half-done.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.models import SENT, InboundMessage, OutboundMessage, Peer
+from service import peer_changes
+from service.consent import record_opt_in, record_opt_out
+from service.keywords import Intent, normalize, parse
+from service.messages import render_message
+from service.models import (
+    OPTED_IN,
+    OPTED_OUT,
+    SENT,
+    AuditEvent,
+    CheckIn,
+    Flag,
+    Goal,
+    InboundMessage,
+    Mood,
+    OutboundMessage,
+    Peer,
+)
 from service.phones import last_four
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_CHARS = 20_000
+# Loop guard: a person never needs this many answers in an hour; an auto-responder
+# talking to us would. Beyond it, and for a text that echoes our own words, we stay quiet.
+MAX_REPLIES_PER_HOUR = 30
+YES_WHILE_OPTED_OUT = {"yes", "y", "si"}
 
 
 @dataclass(frozen=True)
@@ -34,21 +59,72 @@ class IncomingSms:
     opt_out_type: str | None = None
 
 
+@dataclass
+class Turn:
+    """One inbound message being handled: the context every handler needs."""
+
+    runtime: Runtime
+    session: Session
+    sms: IncomingSms
+    inbound: InboundMessage
+    peer: Peer | None
+    intent: Intent
+    now: datetime
+    after_commit: list[tuple[int, datetime]] = field(default_factory=list)
+
+    @property
+    def local_now(self) -> datetime:
+        return self.now.astimezone(ZoneInfo(self.peer.timezone)) if self.peer else self.now
+
+    def reply(self, kind: str, **context: Any) -> str:
+        """Render a reply for this peer (or unknown number) and keep it in the thread."""
+        rendered = render_message(
+            self.session, kind, self.peer, self.runtime.settings.program_name, **context
+        )
+        record_reply(
+            self.runtime,
+            self.session,
+            self.peer,
+            self.sms.from_phone,
+            rendered.body,
+            kind="reply",
+            template=rendered.template,
+            segments=rendered.segments,
+        )
+        return rendered.body
+
+    def audit(self, action: str, **detail: Any) -> None:
+        self.session.add(
+            AuditEvent(
+                actor="peer",
+                peer_id=self.peer.id if self.peer else None,
+                action=action,
+                detail=detail or None,
+                created_at=self.now,
+            )
+        )
+
+
 def receive_sms(runtime: Runtime, sms: IncomingSms) -> str | None:
     """Store and act on one inbound SMS; return the reply body (None for no reply)."""
+    from workers.enqueue import enqueue_sends
+
     with runtime.session_factory() as session:
         try:
             with session.begin():
                 existing = _already_received(session, sms.provider_id)
                 if existing is not None:
                     return existing.reply_body
-                reply = _handle_new(runtime, session, sms)
+                turn = _new_turn(runtime, session, sms)
+                reply = respond(turn)
+                turn.inbound.reply_body = reply
         except IntegrityError:
             # The same MessageSid arrived twice at once; the other request won.
             session.rollback()
             existing = _already_received(session, sms.provider_id)
             return existing.reply_body if existing else None
-    log.info("inbound sms from %s handled", last_four(sms.from_phone))
+    enqueue_sends(runtime, turn.after_commit)
+    log.info("inbound sms %s from %s handled", turn.inbound.id, last_four(sms.from_phone))
     return reply
 
 
@@ -56,8 +132,9 @@ def _already_received(session: Session, provider_id: str) -> InboundMessage | No
     return session.scalar(select(InboundMessage).where(InboundMessage.provider_id == provider_id))
 
 
-def _handle_new(runtime: Runtime, session: Session, sms: IncomingSms) -> str | None:
+def _new_turn(runtime: Runtime, session: Session, sms: IncomingSms) -> Turn:
     peer = session.scalar(select(Peer).where(Peer.phone == sms.from_phone))
+    intent = parse(sms.body[:2000])
     inbound = InboundMessage(
         provider_id=sms.provider_id,
         peer_id=peer.id if peer else None,
@@ -67,19 +144,359 @@ def _handle_new(runtime: Runtime, session: Session, sms: IncomingSms) -> str | N
         num_media=sms.num_media,
         media=list(sms.media) or None,
         received_at=runtime.now(),
-        intent="other",
+        intent=intent.kind,
     )
     session.add(inbound)
     session.flush()
-    reply = None  # the conversation grammar decides replies (see the conversation issue)
-    inbound.reply_body = reply
-    if reply is not None:
-        record_reply(runtime, session, peer, sms.from_phone, reply, kind="reply")
-    return reply
+    return Turn(runtime, session, sms, inbound, peer, intent, runtime.now())
+
+
+def respond(turn: Turn) -> str | None:
+    """Apply the message's effects and choose the reply (None: stay silent)."""
+    kind = turn.intent.kind
+    if kind == "opt_out":
+        return handle_opt_out(turn)
+    if turn.peer is None:
+        return unknown_number(turn)
+    if turn.peer.consent == OPTED_OUT:
+        return while_opted_out(turn)
+    if kind == "crisis":
+        return handle_crisis(turn)
+    if loop_guard_tripped(turn):
+        return None
+    handler = HANDLERS.get(kind, handle_other)
+    return handler(turn)
+
+
+# --- consent -----------------------------------------------------------------------
+
+
+def handle_opt_out(turn: Turn) -> str | None:
+    """Opt out at once; exactly one confirmation, none when Twilio already sent one."""
+    already = turn.peer is not None and turn.peer.consent == OPTED_OUT
+    detail = f"keyword (twilio {turn.sms.opt_out_type})" if turn.sms.opt_out_type else "keyword"
+    record_opt_out(turn.session, turn.sms.from_phone, turn.peer, "sms", turn.now, detail)
+    if turn.peer is not None:
+        turn.audit("opted_out")
+    if turn.sms.opt_out_type or already:
+        return None
+    return turn.reply("opt_out")
+
+
+def handle_opt_in(turn: Turn) -> str:
+    record_opt_in(turn.session, turn.sms.from_phone, turn.peer, "sms", turn.now, "keyword")
+    peer_changes.restart_schedules(turn.session, turn.peer, turn.now)
+    turn.audit("opted_in")
+    return turn.reply("opt_in")
+
+
+def while_opted_out(turn: Turn) -> str | None:
+    """After STOP nothing is sent, except answers to START, HELP and crisis language."""
+    text = normalize(turn.sms.body)
+    if turn.intent.kind == "opt_in" or text in YES_WHILE_OPTED_OUT:
+        return handle_opt_in(turn)
+    if turn.intent.kind == "help":
+        return turn.reply("help")
+    if turn.intent.kind == "crisis":
+        return handle_crisis(turn)
+    return None
+
+
+def unknown_number(turn: Turn) -> str | None:
+    """A number that is not a peer: only HELP gets an answer (STOP is handled before)."""
+    if turn.intent.kind != "help" or replied_within(turn, timedelta(hours=1)):
+        return None
+    return turn.reply("unknown_number_help")
+
+
+# --- safety ------------------------------------------------------------------------
+
+
+def handle_crisis(turn: Turn) -> str:
+    """988 and the specialist's name at once, an urgent flag, automation held for a day."""
+    turn.session.add(
+        Flag(
+            peer_id=turn.peer.id,
+            kind="crisis",
+            urgent=True,
+            detail="crisis language in a text",
+            inbound_message_id=turn.inbound.id,
+            created_at=turn.now,
+        )
+    )
+    turn.peer.hold_until = turn.now + timedelta(hours=24)
+    peer_changes.cancel_automated(turn.session, turn.peer, "crisis_hold", turn.now)
+    turn.audit("crisis_hold", until=turn.peer.hold_until.isoformat())
+    return turn.reply("crisis")
+
+
+def replied_within(turn: Turn, window: timedelta) -> int:
+    return turn.session.scalar(
+        select(func.count(OutboundMessage.id)).where(
+            OutboundMessage.to_phone == turn.sms.from_phone,
+            OutboundMessage.kind == "reply",
+            OutboundMessage.created_at >= turn.now - window,
+        )
+    )
+
+
+def echoes_us(turn: Turn) -> bool:
+    """True when the text repeats one of our own messages from the last hour."""
+    body = turn.sms.body.strip()
+    return (
+        bool(body)
+        and turn.session.scalar(
+            select(func.count(OutboundMessage.id)).where(
+                OutboundMessage.to_phone == turn.sms.from_phone,
+                OutboundMessage.body == body,
+                OutboundMessage.created_at >= turn.now - timedelta(hours=1),
+            )
+        )
+        > 0
+    )
+
+
+def loop_guard_tripped(turn: Turn) -> bool:
+    """Stay quiet for an auto-responder: an echo of us, or too many answers this hour."""
+    if not echoes_us(turn) and replied_within(turn, timedelta(hours=1)) < MAX_REPLIES_PER_HOUR:
+        return False
+    log.warning("loop guard: no reply to %s", last_four(turn.sms.from_phone))
+    return True
+
+
+# --- check-ins ---------------------------------------------------------------------
+
+
+def active_goals(turn: Turn) -> list[Goal]:
+    return [goal for goal in turn.peer.goals if goal.active]
+
+
+def open_goals(turn: Turn) -> list[Goal]:
+    """Goals with a check-in sent since local midnight and not yet answered today."""
+    goals = active_goals(turn)
+    midnight = turn.local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    asked = set(
+        turn.session.scalars(
+            select(OutboundMessage.goal_id).where(
+                OutboundMessage.peer_id == turn.peer.id,
+                OutboundMessage.kind == "checkin",
+                OutboundMessage.sent_at >= midnight,
+            )
+        )
+    )
+    answered = set(
+        turn.session.scalars(
+            select(CheckIn.goal_id).where(
+                CheckIn.peer_id == turn.peer.id, CheckIn.local_date == turn.local_now.date()
+            )
+        )
+    )
+    return [goal for goal in goals if goal.id in asked and goal.id not in answered]
+
+
+def pick_goal(turn: Turn) -> Goal | str:
+    """The goal an answer is about, or the reply asking which one."""
+    goals = active_goals(turn)
+    if not goals:
+        return turn.reply("ack")
+    if turn.intent.number is not None:
+        chosen = [goal for goal in goals if goal.position == turn.intent.number]
+        return chosen[0] if chosen else turn.reply("which_goal", goals=goal_lines(turn))
+    candidates = open_goals(turn) or goals
+    if len(candidates) == 1:
+        return candidates[0]
+    return turn.reply("which_goal", goals=goal_lines(turn))
+
+
+def record_check_in(turn: Turn, goal: Goal, result: str) -> CheckIn:
+    """One check-in per goal per local day; answering again updates it."""
+    today = turn.local_now.date()
+    check_in = turn.session.scalar(
+        select(CheckIn).where(CheckIn.goal_id == goal.id, CheckIn.local_date == today)
+    )
+    if check_in is None:
+        check_in = CheckIn(
+            goal_id=goal.id,
+            peer_id=turn.peer.id,
+            local_date=today,
+            result=result,
+            created_at=turn.now,
+        )
+        turn.session.add(check_in)
+    check_in.result = result
+    check_in.inbound_message_id = turn.inbound.id
+    check_in.updated_at = turn.now
+    turn.session.flush()
+    return check_in
+
+
+def handle_done(turn: Turn) -> str:
+    from service.milestones import milestone_for_checkin
+
+    goal = pick_goal(turn)
+    if isinstance(goal, str):
+        return goal
+    record_check_in(turn, goal, "done")
+    milestone = milestone_for_checkin(turn.session, goal, turn.local_now.date())
+    if milestone is not None:
+        kind, context = milestone
+        return turn.reply(kind, goal=goal.text, **context)
+    return turn.reply("done", goal=goal.text)
+
+
+def handle_not_yet(turn: Turn) -> str:
+    goal = pick_goal(turn)
+    if isinstance(goal, str):
+        return goal
+    record_check_in(turn, goal, "not_yet")
+    return turn.reply("not_yet", goal=goal.text)
+
+
+def handle_rest(turn: Turn) -> str:
+    goal = pick_goal(turn)
+    if isinstance(goal, str):
+        return goal
+    record_check_in(turn, goal, "rest")
+    return turn.reply("rest_day", goal=goal.text)
+
+
+def handle_mood(turn: Turn) -> str:
+    today = turn.local_now.date()
+    mood = turn.session.scalar(
+        select(Mood).where(Mood.peer_id == turn.peer.id, Mood.local_date == today)
+    )
+    if mood is None:
+        mood = Mood(peer_id=turn.peer.id, local_date=today, created_at=turn.now, score=0)
+        turn.session.add(mood)
+    mood.score = turn.intent.number or 0
+    if mood.score == 1:
+        open_flag(turn, "low_mood", "texted a mood of 1 out of 5")
+    return turn.reply("mood", mood=mood.score)
+
+
+# --- peer-owned changes ------------------------------------------------------------
+
+
+def handle_pause(turn: Turn) -> str:
+    days = turn.intent.number or 7
+    until = peer_changes.pause(turn.session, turn.peer, days, turn.now)
+    turn.audit("paused", days=days, until=until.isoformat())
+    return turn.reply("pause", days=days, until=until.astimezone(ZoneInfo(turn.peer.timezone)))
+
+
+def handle_resume(turn: Turn) -> str:
+    peer_changes.resume(turn.session, turn.peer, turn.now)
+    turn.audit("resumed")
+    return turn.reply("resume")
+
+
+def handle_later(turn: Turn) -> str:
+    goals = open_goals(turn) or active_goals(turn)
+    if not goals:
+        return turn.reply("ack")
+    planned = peer_changes.snooze(
+        turn.session, turn.runtime.settings, turn.peer, goals[0], turn.now
+    )
+    if planned is None:
+        return turn.reply("later", already=True, at=None)
+    turn.after_commit.append((planned.id, planned.due_at))
+    turn.audit("later", goal=goals[0].position, at=planned.due_at.isoformat())
+    return turn.reply(
+        "later", already=False, at=planned.due_at.astimezone(ZoneInfo(turn.peer.timezone))
+    )
+
+
+def handle_time(turn: Turn) -> str:
+    try:
+        new_time = peer_changes.move_check_ins(
+            turn.session, turn.runtime.settings, turn.peer, turn.intent.text or "", turn.now
+        )
+    except ValueError:
+        start, end = peer_changes.window_text(turn.runtime.settings, turn.peer)
+        return turn.reply("time_refused", start=start, end=end)
+    turn.audit("time_changed", time=new_time)
+    return turn.reply("time_changed", time=new_time)
+
+
+def handle_goals(turn: Turn) -> str:
+    return turn.reply("goals", goals=goal_lines(turn))
+
+
+def goal_lines(turn: Turn) -> list[dict[str, Any]]:
+    return [
+        {
+            "number": goal.position,
+            "text": goal.text,
+            "schedule": "; ".join(peer_changes.describe(s) for s in goal.schedules if s.active),
+        }
+        for goal in active_goals(turn)
+    ]
+
+
+# --- everything else ---------------------------------------------------------------
+
+
+def open_flag(turn: Turn, kind: str, detail: str) -> None:
+    """One open flag of a kind per peer: a new message joins the open one."""
+    existing = turn.session.scalar(
+        select(Flag).where(
+            Flag.peer_id == turn.peer.id, Flag.kind == kind, Flag.resolved_at.is_(None)
+        )
+    )
+    if existing is None:
+        turn.session.add(
+            Flag(
+                peer_id=turn.peer.id,
+                kind=kind,
+                detail=detail,
+                inbound_message_id=turn.inbound.id,
+                created_at=turn.now,
+            )
+        )
+
+
+def handle_other(turn: Turn) -> str | None:
+    """Free text goes to the specialist; acknowledged at most once a local day."""
+    open_flag(turn, "reply", "sent a message")
+    midnight = turn.local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    acked = turn.session.scalar(
+        select(func.count(OutboundMessage.id)).where(
+            OutboundMessage.peer_id == turn.peer.id,
+            OutboundMessage.template.like("%/ack/%"),
+            OutboundMessage.created_at >= midnight,
+        )
+    )
+    return None if acked else turn.reply("ack")
+
+
+def handle_help(turn: Turn) -> str:
+    return turn.reply("help")
+
+
+HANDLERS = {
+    "opt_in": lambda turn: turn.reply("already_subscribed"),
+    "help": handle_help,
+    "done": handle_done,
+    "not_yet": handle_not_yet,
+    "rest": handle_rest,
+    "mood": handle_mood,
+    "pause": handle_pause,
+    "resume": handle_resume,
+    "later": handle_later,
+    "time": handle_time,
+    "goals": handle_goals,
+}
 
 
 def record_reply(
-    runtime: Runtime, session: Session, peer: Peer | None, to_phone: str, body: str, kind: str
+    runtime: Runtime,
+    session: Session,
+    peer: Peer | None,
+    to_phone: str,
+    body: str,
+    kind: str,
+    template: str | None = None,
+    segments: int | None = None,
 ) -> OutboundMessage:
     """Store a TwiML reply in the thread: it is delivered by the webhook's answer."""
     message = OutboundMessage(
@@ -88,8 +505,14 @@ def record_reply(
         kind=kind,
         status=SENT,
         body=body,
+        template=template,
+        segments=segments,
         due_at=runtime.now(),
         sent_at=runtime.now(),
+        created_at=runtime.now(),
     )
     session.add(message)
     return message
+
+
+__all__ = ["OPTED_IN", "IncomingSms", "receive_sms", "record_reply"]

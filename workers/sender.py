@@ -38,7 +38,6 @@ log = logging.getLogger(__name__)
 
 # Kinds the system sends on its own; a person-sent or reply message is not "automated".
 AUTOMATED = {"checkin", "encouragement", "milestone", "summary", "reengagement", "later"}
-CHEERFUL = {"encouragement", "milestone", "summary", "reengagement"}
 # Sent when the window opens instead of being skipped.
 DEFERRED_KINDS = {"welcome"}
 COUNTED_STATUSES = ("sending", "sent", "delivered", "undelivered")
@@ -98,7 +97,8 @@ def check_before_send(
         return None
     if message.kind in AUTOMATED and peer.paused_until and peer.paused_until > now:
         return skip(message, "paused", now)
-    if message.kind in CHEERFUL and peer.hold_until and peer.hold_until > now:
+    # After crisis language, no automated text for a day: a cheerful check-in would be wrong.
+    if message.kind in AUTOMATED and peer.hold_until and peer.hold_until > now:
         return skip(message, "crisis_hold", now)
     window = allowed_window(runtime.settings, peer)
     local = now.astimezone(ZoneInfo(peer.timezone))

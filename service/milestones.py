@@ -1,0 +1,69 @@
+"""Progress without punishment: streaks, totals, weekly counts and habit strength.
+
+A rest day counts neither way; a missed day is never announced. Habit
+strength is an exponentially weighted average of done days (the Loop Habit
+Tracker idea), so one miss after a long run barely moves it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.models import CheckIn, Goal
+
+STREAK_MILESTONES = (3, 7, 14, 30, 60, 90, 180, 365)
+# Weight of each new day; 0.05 makes a habit half-formed after about two weeks of days.
+HABIT_ALPHA = 0.05
+
+
+def results_by_day(session: Session, goal_id: int, first: date, last: date) -> dict[date, str]:
+    rows = session.execute(
+        select(CheckIn.local_date, CheckIn.result).where(
+            CheckIn.goal_id == goal_id, CheckIn.local_date >= first, CheckIn.local_date <= last
+        )
+    )
+    return {day: result for day, result in rows}
+
+
+def streak(session: Session, goal_id: int, today: date) -> int:
+    """Done days in a row up to today; rest days are skipped over, not counted."""
+    results = results_by_day(session, goal_id, today - timedelta(days=400), today)
+    count, day = 0, today
+    while True:
+        result = results.get(day)
+        if result == "done":
+            count += 1
+        elif result != "rest":
+            return count
+        day -= timedelta(days=1)
+
+
+def milestone_for_checkin(session: Session, goal: Goal, today: date) -> tuple[str, dict] | None:
+    """A celebration when today's DONE completes a streak milestone, else None."""
+    days = streak(session, goal.id, today)
+    if days in STREAK_MILESTONES:
+        return "milestone", {"days": days}
+    return None
+
+
+def done_days(session: Session, goal_id: int, first: date, last: date) -> int:
+    return sum(1 for r in results_by_day(session, goal_id, first, last).values() if r == "done")
+
+
+def habit_strength_series(session: Session, goal: Goal, days: int, today: date) -> list[float]:
+    """Habit strength (0-1) for each of the last ``days`` days, oldest first."""
+    first = today - timedelta(days=days - 1)
+    start = goal.created_at.date() if goal.created_at else first
+    results = results_by_day(session, goal.id, min(start, first), today)
+    strength, series, day = 0.0, [], min(start, first)
+    while day <= today:
+        result = results.get(day)
+        if result != "rest":  # a rest day leaves the habit where it was
+            strength = (1 - HABIT_ALPHA) * strength + HABIT_ALPHA * (result == "done")
+        if day >= first:
+            series.append(round(strength, 4))
+        day += timedelta(days=1)
+    return series

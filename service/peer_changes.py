@@ -1,0 +1,142 @@
+"""Changes a peer makes to their own plan by text: pause, resume, later, time.
+
+Each change cancels what it makes obsolete in the same transaction as the
+change itself, so a job already queued finds its row cancelled.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service.consent import cancel_planned
+from service.models import CANCELLED, PLANNED, Goal, OutboundMessage, Peer, Schedule
+from service.peers import allowed_window, check_times
+from service.recurrence import local_instant, next_occurrence, recurrence, within_window
+from service.settings import Settings
+
+AUTOMATED_KINDS = ("checkin", "encouragement", "milestone", "summary", "reengagement")
+SNOOZE = timedelta(hours=2)
+
+
+def describe(schedule: Schedule) -> str:
+    """A schedule as a peer reads it: "daily at 09:00"."""
+    return f"{schedule.days} at {schedule.times.replace(',', ', ')}"
+
+
+def checkin_schedules(peer: Peer) -> list[Schedule]:
+    return [
+        schedule
+        for goal in peer.goals
+        if goal.active
+        for schedule in goal.schedules
+        if schedule.active and schedule.kind == "checkin"
+    ]
+
+
+def restart_schedules(session: Session, peer: Peer, now: datetime) -> None:
+    """Resume every schedule from its next occurrence after now: no burst of missed ones."""
+    zone = ZoneInfo(peer.timezone)
+    for goal in peer.goals:
+        for schedule in goal.schedules:
+            if schedule.active:
+                rule = recurrence(schedule.days, schedule.times)
+                schedule.next_due_at = next_occurrence(rule, zone, now)
+
+
+def cancel_automated(session: Session, peer: Peer, reason: str, now: datetime) -> int:
+    """Cancel planned automated messages (not welcome or specialist-sent ones)."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.peer_id == peer.id,
+            OutboundMessage.status == PLANNED,
+            OutboundMessage.kind.in_(AUTOMATED_KINDS),
+        )
+        .values(status=CANCELLED, skip_reason=reason, updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+def pause(session: Session, peer: Peer, days: int, now: datetime) -> datetime:
+    """Pause automated messages for ``days``, to the end of the peer's local day."""
+    zone = ZoneInfo(peer.timezone)
+    last_day = (now.astimezone(zone) + timedelta(days=days)).date()
+    until = local_instant(last_day, datetime.min.time(), zone)
+    peer.paused_until = until
+    cancel_automated(session, peer, "paused", now)
+    return until
+
+
+def resume(session: Session, peer: Peer, now: datetime) -> None:
+    peer.paused_until = None
+    restart_schedules(session, peer, now)
+
+
+def snooze(
+    session: Session, settings: Settings, peer: Peer, goal: Goal, now: datetime
+) -> OutboundMessage | None:
+    """Ask about ``goal`` again in two hours (inside the window), once a day; None if done."""
+    zone = ZoneInfo(peer.timezone)
+    local = now.astimezone(zone)
+    midnight = local_instant(local.date(), datetime.min.time(), zone)
+    already = session.scalar(
+        select(OutboundMessage.id).where(
+            OutboundMessage.peer_id == peer.id,
+            OutboundMessage.goal_id == goal.id,
+            OutboundMessage.kind == "checkin",
+            OutboundMessage.schedule_id.is_(None),
+            OutboundMessage.created_at >= midnight,
+        )
+    )
+    if already is not None:
+        return None
+    start, end = allowed_window(settings, peer)
+    due = now + SNOOZE
+    if not within_window(due.astimezone(zone).time(), start, end):
+        day = local.date() + timedelta(days=0 if local.time() < start else 1)
+        due = local_instant(day, start, zone)
+    message = OutboundMessage(
+        peer_id=peer.id,
+        to_phone=peer.phone,
+        kind="checkin",
+        goal_id=goal.id,
+        due_at=due,
+        status=PLANNED,
+        created_at=now,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def move_check_ins(
+    session: Session, settings: Settings, peer: Peer, value: str, now: datetime
+) -> str:
+    """Move every check-in time to ``value``; ValueError when outside the allowed hours."""
+    new_time = check_times(value, allowed_window(settings, peer))
+    zone = ZoneInfo(peer.timezone)
+    schedules = checkin_schedules(peer)
+    for schedule in schedules:
+        schedule.times = new_time
+        schedule.next_due_at = next_occurrence(recurrence(schedule.days, new_time), zone, now)
+    session.execute(
+        update(OutboundMessage)
+        .where(
+            OutboundMessage.schedule_id.in_([s.id for s in schedules]),
+            OutboundMessage.status == PLANNED,
+        )
+        .values(status=CANCELLED, skip_reason="time_changed", updated_at=now)
+    )
+    return new_time
+
+
+def window_text(settings: Settings, peer: Peer) -> tuple[str, str]:
+    start, end = allowed_window(settings, peer)
+    return start.strftime("%H:%M"), end.strftime("%H:%M")
+
+
+__all__ = ["cancel_planned", "pause", "resume", "snooze"]

@@ -1,0 +1,109 @@
+"""The keyword grammar, table by table. Pure functions: no database needed."""
+
+import pytest
+
+from service.keywords import Intent, normalize, parse
+
+OPT_OUTS = [
+    "STOP", "stop", "Stop.", "  STOP  ", "stop!!!", "STOPALL", "stop all", "UNSUBSCRIBE", "CANCEL",
+    "END", "QUIT", "REVOKE", "OPTOUT", "OPT OUT", "opt-out", "Opt Out!", "PARAR", "Alto",
+    "CANCELAR",
+    "baja", "stop texting me", "Please stop", "please stop!", "Remove me", "remove me.",
+    "don't text me", "Don\u2019t text me", "do not text me", "No me escribas",
+]  # fmt: skip
+NOT_OPT_OUTS = [
+    "I had to stop at the store", "stop by later?", "Can't stop now, on a roll", "don't stop",
+    "the bus didn't stop", "cancel my appointment tomorrow?", "the end of the day",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("body", OPT_OUTS)
+def test_opt_out_words_and_phrases(body):
+    assert parse(body) == Intent("opt_out")
+
+
+@pytest.mark.parametrize("body", NOT_OPT_OUTS)
+def test_a_message_that_merely_contains_stop_is_not_an_opt_out(body):
+    assert parse(body).kind == "other"
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "number"),
+    [
+        ("DONE", "done", None), ("done", "done", None), ("Done!", "done", None),
+        ("yes", "done", None), ("Y", "done", None), ("yep", "done", None),
+        ("did it", "done", None), ("\U0001f44d", "done", None), ("\u2705", "done", None),
+        ("\U0001f44d\U0001f3fd", "done", None), ("\U0001f44d \U0001f44d", "done", None),
+        ("DONE 2", "done", 2), ("done  2.", "done", 2), ("LISTO", "done", None),
+        ("s\u00ed", "done", None),
+        ("NO", "not_yet", None), ("n", "not_yet", None), ("not yet", "not_yet", None),
+        ("NOT YET 2", "not_yet", 2), ("Missed", "not_yet", None), ("nope", "not_yet", None),
+        ("\U0001f44e", "not_yet", None), ("todav\u00eda no", "not_yet", None),
+        ("SKIP", "rest", None), ("rest", "rest", None), ("skip 2", "rest", 2),
+        ("descanso", "rest", None),
+        ("1", "mood", 1), ("5", "mood", 5), (" 3 ", "mood", 3),
+    ],
+)  # fmt: skip
+def test_check_in_answers(body, kind, number):
+    assert parse(body) == Intent(kind, number=number)
+
+
+@pytest.mark.parametrize("body", ["0", "6", "10", "3 4", "DONE DONE", "doneish"])
+def test_things_that_look_like_answers_but_are_not(body):
+    assert parse(body).kind == "other"
+
+
+@pytest.mark.parametrize(
+    ("body", "days"),
+    [("PAUSE", 7), ("pause 3", 3), ("Pause 3 days", 3), ("PAUSE 2 WEEKS", 14), ("pause 1 week", 7),
+     ("pause 500", 90), ("PAUSA 2 semanas", 14), ("pausa", 7)],
+)  # fmt: skip
+def test_pause_lengths(body, days):
+    assert parse(body) == Intent("pause", number=days)
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [("RESUME", "resume"), ("reanudar", "resume"), ("LATER", "later"), ("snooze", "later"),
+     ("mas tarde", "later"), ("GOALS", "goals"), ("metas", "goals"), ("HELP", "help"),
+     ("info", "help"), ("AYUDA", "help"), ("START", "opt_in"), ("unstop", "opt_in")],
+)  # fmt: skip
+def test_peer_owned_commands(body, kind):
+    assert parse(body).kind == kind
+
+
+@pytest.mark.parametrize(
+    ("body", "value"), [("TIME 7pm", "7pm"), ("time 19:30", "19:30"), ("TIME 7:30 PM", "7:30pm"),
+                        ("HORA 18:00", "18:00")],
+)  # fmt: skip
+def test_time_keeps_the_value_for_the_clock_parser(body, value):
+    assert parse(body) == Intent("time", text=value)
+
+
+CRISIS = [
+    "I want to die", "i don't want to live anymore", "thinking about suicide",
+    "I'm going to kill myself",
+    "I might overdose tonight", "there's no reason to live", "I want to end it all",
+    "quiero morir", "pienso en el suicidio", "STOP I want to die",
+]  # fmt: skip
+NOT_CRISIS = [
+    "this traffic is killing me",
+    "I'm dying to see the game",
+    "dead tired lol",
+    "odd day",
+]
+
+
+@pytest.mark.parametrize("body", CRISIS)
+def test_crisis_language(body):
+    assert parse(body) == Intent("crisis")
+
+
+@pytest.mark.parametrize("body", NOT_CRISIS)
+def test_everyday_speech_is_not_crisis(body):
+    assert parse(body).kind != "crisis"
+
+
+def test_normalize_folds_case_accents_and_punctuation():
+    assert normalize("  Todav\u00eda   NO!!! ") == "todavia no"
+    assert normalize("Don\u2019t text me.") == "dont text me"
