@@ -190,9 +190,9 @@ def peer_add(specialist_email: str, phone: str, name: str, tz: str | None, lang:
         except EnrolmentError as error:
             raise CliError(str(error)) from None
         data = describe_peer(session, new, rt)
-    from workers.reconciler import requeue_planned
+    from workers.enqueue import enqueue_planned_for_peer
 
-    requeue_planned(rt, rt.now())
+    enqueue_planned_for_peer(rt, data["id"])
     emit(as_json, data, f"enrolled {data['name']} ({data['phone']}), status {data['status']}")
 
 

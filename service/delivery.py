@@ -7,17 +7,21 @@ was delivered stays delivered whatever comes after.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from service.consent import record_opt_out
 from service.models import (
     DELIVERED,
     FAILED,
+    OPTED_OUT,
     PLANNED,
     SENDING,
     SENT,
     UNDELIVERED,
+    Flag,
     OutboundMessage,
     Peer,
 )
@@ -37,8 +41,9 @@ PROVIDER_STATUS = {
     "failed": FAILED,
 }
 RANK = {PLANNED: 0, SENDING: 1, SENT: 2, UNDELIVERED: 3, FAILED: 3, DELIVERED: 4}
-# Codes whose side effect is the same as at send time: the peer is unreachable.
 UNSUBSCRIBED_CODE = "21610"
+# The number cannot get texts (invalid, landline, unknown, blocked): the specialist should know.
+UNREACHABLE_CODES = {"21211", "21614", "21612", "30003", "30004", "30005", "30006"}
 
 
 def moves_forward(current: str, new: str) -> bool:
@@ -67,6 +72,31 @@ def apply_status_callback(runtime: Runtime, provider_id: str, status: str, code:
         message.status = new
         if code:
             message.error_code = code[:20]
-        if new in (UNDELIVERED, FAILED) and code == UNSUBSCRIBED_CODE and message.peer_id:
-            peer = session.get(Peer, message.peer_id)
-            record_opt_out(session, message.to_phone, peer, "provider", runtime.now(), code)
+        if new in (UNDELIVERED, FAILED):
+            apply_failure_side_effects(session, message, code, runtime.now())
+
+
+def apply_failure_side_effects(
+    session: Session, message: OutboundMessage, code: str | None, now: datetime
+) -> None:
+    """The same consequences whether a code arrives at send time or in a callback."""
+    if message.peer_id is None or code is None:
+        return
+    peer = session.get(Peer, message.peer_id)
+    if code == UNSUBSCRIBED_CODE and peer.consent != OPTED_OUT:
+        record_opt_out(session, message.to_phone, peer, "provider", now, f"error {code}")
+    elif code in UNREACHABLE_CODES:
+        open_flag = session.scalar(
+            select(Flag.id).where(
+                Flag.peer_id == peer.id, Flag.kind == "delivery_failure", Flag.resolved_at.is_(None)
+            )
+        )
+        if open_flag is None:
+            session.add(
+                Flag(
+                    peer_id=peer.id,
+                    kind="delivery_failure",
+                    created_at=now,
+                    detail=f"texts to this number fail (error {code})",
+                )
+            )

@@ -7,6 +7,8 @@ Nothing here is built at import time.
 
 from __future__ import annotations
 
+import os
+import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -51,7 +53,17 @@ class Runtime:
 def build_runtime(settings: Settings) -> Runtime:
     engine = make_engine(settings.database_url)
     redis = connect_redis(settings.redis_url) if settings.redis_url else None
+    # An RQ worker forks a work horse per job: the child must not reuse the parent's
+    # database connections (redis-py already re-creates its pool after a fork).
+    engine_ref = weakref.ref(engine)
+    os.register_at_fork(after_in_child=lambda: _dispose_in_child(engine_ref))
     return Runtime(settings, engine, make_session_factory(engine), redis)
+
+
+def _dispose_in_child(engine_ref: weakref.ref[Engine]) -> None:
+    engine = engine_ref()
+    if engine is not None:
+        engine.dispose(close=False)
 
 
 _process_runtime: Runtime | None = None

@@ -21,6 +21,8 @@ from service.redis_server import EmbeddedRedis
 from service.runtime import Runtime, set_runtime
 from service.settings import Settings
 
+pytest_plugins = ["tests.twilio_fixtures"]
+
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_BASE_URL = "https://peernudge.example.org"
 
@@ -71,6 +73,7 @@ def settings(tmp_path: Path, redis_url: str) -> Settings:
         public_base_url=PUBLIC_BASE_URL,
         program_name="Wellness Line",
         login_rate_limit=False,
+        sms_max_per_second=1000.0,  # the rate limiter has its own tests; do not slow the rest
     )
 
 

@@ -20,8 +20,12 @@ def cli_env(tmp_path: Path, redis_url: str) -> dict[str, str]:
 def peernudge(env: dict[str, str], *args: str, input: str | None = None):
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
-        env=env, capture_output=True, text=True, input=input, timeout=60,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=60,
+    )
 
 
 def ok(env, *args) -> str:
@@ -33,15 +37,39 @@ def ok(env, *args) -> str:
 @pytest.fixture
 def enrolled(cli_env):
     ok(cli_env, "db", "upgrade")
-    ok(cli_env, "specialist", "create", "--email", "Jordan@Example.org", "--name", "Jordan Rivera",
-       "--password", "long enough password")  # fmt: skip
+    ok(
+        cli_env,
+        "specialist",
+        "create",
+        "--email",
+        "Jordan@Example.org",
+        "--name",
+        "Jordan Rivera",
+        "--password",
+        "long enough password",
+    )
     return cli_env
 
 
 def add_peer(env, *extra: str):
-    return peernudge(env, "peer", "add", "--specialist", "jordan@example.org", "--phone",
-                     "(212) 555-0134", "--name", "Sam", "--goal", "walk after dinner",
-                     "--days", "mon,wed,fri", "--time", "18:30", *extra)  # fmt: skip
+    return peernudge(
+        env,
+        "peer",
+        "add",
+        "--specialist",
+        "jordan@example.org",
+        "--phone",
+        "(212) 555-0134",
+        "--name",
+        "Sam",
+        "--goal",
+        "walk after dinner",
+        "--days",
+        "mon,wed,fri",
+        "--time",
+        "18:30",
+        *extra,
+    )
 
 
 def test_peer_add_then_show_as_json(enrolled):
@@ -55,8 +83,10 @@ def test_peer_add_then_show_as_json(enrolled):
     assert shown["status"] == "active"
     schedule = shown["goals"][0]["schedules"][0]
     assert (shown["goals"][0]["text"], schedule["days"], schedule["times"]) == (
-        "walk after dinner", "mon,wed,fri", ["18:30"],
-    )  # fmt: skip
+        "walk after dinner",
+        "mon,wed,fri",
+        ["18:30"],
+    )
     assert shown["next_nudge_at"]  # the welcome text is planned
 
 
@@ -78,8 +108,22 @@ def test_peer_list(enrolled):
     ],
 )
 def test_peer_add_errors_are_one_line_and_exit_non_zero(enrolled, change, message):
-    args = ["peer", "add", "--specialist", "jordan@example.org", "--phone", "(212) 555-0134",
-            "--name", "Sam", "--goal", "walk", "--days", "daily", "--time", "09:00"]  # fmt: skip
+    args = [
+        "peer",
+        "add",
+        "--specialist",
+        "jordan@example.org",
+        "--phone",
+        "(212) 555-0134",
+        "--name",
+        "Sam",
+        "--goal",
+        "walk",
+        "--days",
+        "daily",
+        "--time",
+        "09:00",
+    ]
     flag, value = change
     if flag in args:
         args[args.index(flag) + 1] = value
@@ -105,18 +149,45 @@ def test_show_an_unknown_peer(enrolled):
 
 
 def test_specialist_create_refuses_a_duplicate_and_a_short_password(enrolled):
-    again = peernudge(enrolled, "specialist", "create", "--email", "jordan@example.org",
-                      "--name", "J", "--password", "long enough password")  # fmt: skip
+    again = peernudge(
+        enrolled,
+        "specialist",
+        "create",
+        "--email",
+        "jordan@example.org",
+        "--name",
+        "J",
+        "--password",
+        "long enough password",
+    )
     assert again.returncode != 0 and "already exists" in again.stderr
-    short = peernudge(enrolled, "specialist", "create", "--email", "x@example.org", "--name", "X",
-                      "--password", "short")  # fmt: skip
+    short = peernudge(
+        enrolled,
+        "specialist",
+        "create",
+        "--email",
+        "x@example.org",
+        "--name",
+        "X",
+        "--password",
+        "short",
+    )
     assert short.returncode != 0 and "at least 10 characters" in short.stderr
 
 
 def test_specialist_create_prompts_for_the_password(cli_env):
     ok(cli_env, "db", "upgrade")
-    result = peernudge(cli_env, "specialist", "create", "--email", "p@example.org", "--name", "P",
-                       "--json", input="a fine password\na fine password\n")  # fmt: skip
+    result = peernudge(
+        cli_env,
+        "specialist",
+        "create",
+        "--email",
+        "p@example.org",
+        "--name",
+        "P",
+        "--json",
+        input="a fine password\na fine password\n",
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout[result.stdout.index("{") :])["email"] == "p@example.org"
 

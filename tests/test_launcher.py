@@ -44,8 +44,11 @@ def launched(tmp_path):
     env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port))
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "dev"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     pid_file = tmp_path / "instance" / "dev.pids"
     assert wait_for(pid_file.exists), "launcher did not start"
     pids = {k: int(v) for k, v in (item.split("=") for item in pid_file.read_text().split())}

@@ -23,9 +23,12 @@ def test_the_procfile_has_web_worker_and_planner():
 def start(command: str, env: dict[str, str]) -> subprocess.Popen:
     """Run a target as Procfile runners do: through a shell, with the venv on PATH."""
     return subprocess.Popen(
-        ["bash", "-c", f"exec {command}"], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        ["bash", "-c", f"exec {command}"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def test_each_procfile_target_starts_and_keeps_running(tmp_path, redis_url):

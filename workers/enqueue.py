@@ -2,32 +2,54 @@
 
 The database row is the truth; a job is only a reminder to look at it. A
 missing job is re-created by the reconciler, and a duplicate job finds the
-row already claimed and does nothing.
+row already claimed and does nothing. Rows due at the same moment go out as
+one ``send_batch`` job, which sends them concurrently.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
 from redis.exceptions import RedisError
 from rq import Retry
-from rq.job import Job
+from rq.job import Job, JobStatus
 
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 SEND_RETRY = Retry(max=5, interval=[10, 30, 60, 120, 300])
+BATCH_SIZE = 50
+IN_FLIGHT = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
+JOB_OPTIONS = {"retry": SEND_RETRY, "result_ttl": 600, "failure_ttl": 86400, "job_timeout": 3600}
 
 
-def send_job_id(message_id: int) -> str:
-    return f"send-{message_id}"
+def send_job_id(message_id: int, due_at: datetime) -> str:
+    """The same row due at the same time always gets the same job id."""
+    return f"send-{message_id}-at-{int(due_at.timestamp())}"
 
 
-def enqueue_sends(runtime: Runtime, due: Iterable[tuple[int, datetime]]) -> int:
-    """Queue ``send_nudge`` for each (message id, due time); return how many were queued.
+def batch_job_id(message_ids: list[int], due_at: datetime) -> str:
+    first, last, size = message_ids[0], message_ids[-1], len(message_ids)
+    return f"send-batch-{first}-{last}-{size}-at-{int(due_at.timestamp())}"
+
+
+def in_flight(runtime: Runtime, job_id: str) -> bool:
+    """True when a job with this id is queued, scheduled or running."""
+    try:
+        job = Job.fetch(job_id, connection=runtime.redis)
+    except Exception:  # NoSuchJobError, or a job whose payload cannot be read
+        return False
+    return job.get_status(refresh=False) in IN_FLIGHT
+
+
+def enqueue_sends(
+    runtime: Runtime, due: Iterable[tuple[int, datetime]], attempt: bool = False
+) -> int:
+    """Queue sends for (message id, due time) pairs; return how many jobs were queued.
 
     When Redis is unavailable the rows stay planned and the reconciler queues
     them later; nothing is lost.
@@ -35,24 +57,44 @@ def enqueue_sends(runtime: Runtime, due: Iterable[tuple[int, datetime]]) -> int:
     queue = runtime.queue
     if queue is None:
         return 0
-    now = runtime.now()
+    groups: dict[datetime, list[int]] = defaultdict(list)
+    for message_id, due_at in due:
+        groups[due_at].append(message_id)
     queued = 0
     try:
-        for message_id, due_at in due:
-            job_id = send_job_id(message_id)
-            if Job.exists(job_id, connection=queue.connection):
-                continue
-            if due_at > now:
-                queue.enqueue_at(
-                    due_at, "workers.sender.send_nudge", message_id, job_id=job_id,
-                    retry=SEND_RETRY, result_ttl=600, failure_ttl=86400,
-                )  # fmt: skip
-            else:
-                queue.enqueue(
-                    "workers.sender.send_nudge", message_id, job_id=job_id,
-                    retry=SEND_RETRY, result_ttl=600, failure_ttl=86400,
-                )  # fmt: skip
-            queued += 1
+        for due_at, ids in sorted(groups.items()):
+            for first in range(0, len(ids), BATCH_SIZE):
+                queued += enqueue_one(runtime, sorted(ids[first : first + BATCH_SIZE]), due_at)
     except RedisError as error:
         log.warning("could not queue sends (%s); the reconciler will", type(error).__name__)
     return queued
+
+
+def enqueue_one(runtime: Runtime, ids: list[int], due_at: datetime) -> int:
+    if len(ids) == 1:
+        job_id, function, args = send_job_id(ids[0], due_at), "workers.sender.send_nudge", (ids[0],)
+    else:
+        job_id, function, args = batch_job_id(ids, due_at), "workers.sender.send_batch", (ids,)
+    if in_flight(runtime, job_id):
+        return 0
+    queue = runtime.queue
+    if due_at > runtime.now():
+        queue.enqueue_at(due_at, function, *args, job_id=job_id, **JOB_OPTIONS)
+    else:
+        queue.enqueue(function, *args, job_id=job_id, **JOB_OPTIONS)
+    return 1
+
+
+def enqueue_planned_for_peer(runtime: Runtime, peer_id: int) -> int:
+    """Queue whatever is planned for one peer now (the welcome text after enrolment)."""
+    from sqlalchemy import select
+
+    from service.models import PLANNED, OutboundMessage
+
+    with runtime.session_factory() as session:
+        rows = session.execute(
+            select(OutboundMessage.id, OutboundMessage.due_at).where(
+                OutboundMessage.peer_id == peer_id, OutboundMessage.status == PLANNED
+            )
+        ).all()
+    return enqueue_sends(runtime, [(row.id, row.due_at) for row in rows])

@@ -112,10 +112,12 @@ def insert_nudge(
 
 def run_forever(runtime: Runtime, interval: int | None = None) -> None:
     """The planner loop: plan, reconcile, sleep until the next minute."""
-    from workers.reconciler import reconcile
+    from workers.reconciler import reconcile, requeue_planned
 
     interval = interval or runtime.settings.planner_interval_seconds
     log.info("planner running every %ss", interval)
+    # On start, queue everything already due (e.g. welcome texts planned while Redis was down).
+    requeue_planned(runtime, runtime.now(), stale_after=timedelta(0))
     while True:
         started = clock.monotonic()
         try:

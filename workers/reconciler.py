@@ -1,8 +1,10 @@
 """The reconciler: make the queue agree with the database.
 
-Redis holds only work in flight. A planned row whose job is gone (Redis was
-restarted or flushed) is queued again; a row stuck in ``sending`` after a
-crash is resolved by asking the provider, never by sending it blindly again.
+Redis holds only work in flight. A planned row that should have been sent by
+now and has no job (Redis was restarted or flushed) is queued again. A row
+stuck in ``sending`` after a crash is settled by asking the provider, never by
+sending it blindly again: if the provider has it, it was sent; if the provider
+has never heard of it, nothing reached the peer and it may be planned again.
 """
 
 from __future__ import annotations
@@ -10,17 +12,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from redis.exceptions import RedisError
-from rq.job import Job
 from sqlalchemy import select
 
-from service.models import FAILED, PLANNED, SENDING, SENT, OutboundMessage
+from service.gateways import GatewayError
+from service.models import PLANNED, SENDING, SENT, SKIPPED, OutboundMessage
 from service.runtime import Runtime
-from workers.enqueue import enqueue_sends, send_job_id
+from workers.enqueue import enqueue_sends, in_flight, send_job_id
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+# A planned row this late with no job of its own is treated as lost from the queue.
+STALE_AFTER = timedelta(minutes=5)
 
 
 def reconcile(runtime: Runtime, now: datetime | None = None) -> int:
@@ -29,50 +32,63 @@ def reconcile(runtime: Runtime, now: datetime | None = None) -> int:
     return requeue_planned(runtime, now) + resolve_stuck(runtime, now)
 
 
-def requeue_planned(runtime: Runtime, now: datetime) -> int:
-    """Queue planned rows that are due soon and have no job in Redis."""
+def requeue_planned(runtime: Runtime, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:
+    """Queue planned rows that are due (or overdue by ``stale_after``) and not in flight."""
     if runtime.queue is None:
         return 0
-    horizon = now + timedelta(seconds=runtime.settings.planner_lookahead_seconds)
     with runtime.session_factory() as session:
         rows = session.execute(
             select(OutboundMessage.id, OutboundMessage.due_at)
-            .where(OutboundMessage.status == PLANNED, OutboundMessage.due_at <= horizon)
+            .where(OutboundMessage.status == PLANNED, OutboundMessage.due_at <= now - stale_after)
             .order_by(OutboundMessage.due_at)
             .limit(BATCH_SIZE)
         ).all()
-    try:
-        missing = [
-            (row.id, row.due_at)
-            for row in rows
-            if not Job.exists(send_job_id(row.id), connection=runtime.queue.connection)
-        ]
-    except RedisError:
-        return 0
-    return enqueue_sends(runtime, missing)
+    missing = [
+        (row.id, row.due_at)
+        for row in rows
+        if not in_flight(runtime, send_job_id(row.id, row.due_at))
+    ]
+    return enqueue_sends(runtime, [(row_id, now) for row_id, _ in missing]) and len(missing)
 
 
 def resolve_stuck(runtime: Runtime, now: datetime) -> int:
     """Settle rows left in ``sending`` past the timeout, from what the provider knows."""
     cutoff = now - timedelta(seconds=runtime.settings.sending_timeout_seconds)
-    with runtime.session_factory() as session, session.begin():
+    with runtime.session_factory() as session:
         stuck = session.scalars(
-            select(OutboundMessage)
+            select(OutboundMessage.id)
             .where(OutboundMessage.status == SENDING, OutboundMessage.claimed_at < cutoff)
             .limit(BATCH_SIZE)
         ).all()
-        for message in stuck:
-            settle(runtime, message)
-    return len(stuck)
+    settled = 0
+    for message_id in stuck:
+        try:
+            settled += settle(runtime, message_id, now)
+        except GatewayError as error:
+            log.warning("could not ask the provider about message %s: %s", message_id, error)
+    return settled
 
 
-def settle(runtime: Runtime, message: OutboundMessage) -> None:
-    """Sent if the provider has it; otherwise failed with a code a specialist can see."""
-    known = runtime.gateway.lookup(message.provider_id) if message.provider_id else None
-    if known is not None:
-        message.status = SENT
-        return
-    message.status = FAILED
-    message.error_code = "unconfirmed"
-    message.error_message = "the sender stopped before the provider confirmed this message"
-    log.warning("message %s was left unconfirmed by a crashed sender", message.id)
+def settle(runtime: Runtime, message_id: int, now: datetime) -> int:
+    """Sent if the provider has it; planned again (or missed) if it never got it."""
+    with runtime.session_factory() as session, session.begin():
+        message = session.get(OutboundMessage, message_id)
+        if message is None or message.status != SENDING:
+            return 0
+        gateway = runtime.gateway
+        known = (
+            gateway.lookup(message.provider_id)
+            if message.provider_id
+            else gateway.find_sent(message.to_phone, message.body or "", message.claimed_at)
+        )
+        if known is not None:
+            message.status, message.provider_id = SENT, known.provider_id
+            message.sent_at = message.sent_at or message.claimed_at
+            log.info("message %s was sent before a crash; recorded", message_id)
+        elif message.due_at >= now - timedelta(minutes=runtime.settings.missed_grace_minutes):
+            message.status = PLANNED
+            log.info("message %s never reached the provider; planned again", message_id)
+        else:
+            message.status, message.skip_reason = SKIPPED, "missed_window"
+        message.updated_at = now
+    return 1

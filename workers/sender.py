@@ -1,21 +1,24 @@
-"""``send_nudge``: send one planned message, at most once.
+"""Sending: each planned message at most once, checked again at send time.
 
 The row is claimed atomically (``planned -> sending``), so two jobs for the
 same row cannot both send. Everything that could have changed since the row
 was planned is checked again at send time: consent, pause, crisis hold, the
-allowed window, the daily cap. A skipped message records why.
+allowed window, lateness, the daily cap. A skipped message records why.
+
+``send_batch`` sends many rows at once on a thread pool, so a worker keeps
+many provider requests in flight; the shared rate limiter spaces them out.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from service.consent import record_opt_out
 from service.gateways import GatewayError
 from service.messages import render_message
 from service.models import (
@@ -33,15 +36,17 @@ from service.peers import allowed_window
 from service.phones import last_four
 from service.recurrence import local_instant, within_window
 from service.runtime import Runtime, current_runtime
+from workers.rate import RateLimiter
 
 log = logging.getLogger(__name__)
 
-# Kinds the system sends on its own; a person-sent or reply message is not "automated".
-AUTOMATED = {"checkin", "encouragement", "milestone", "summary", "reengagement", "later"}
+# Kinds the system sends on its own; welcome, direct and reply messages are not "automated".
+AUTOMATED = {"checkin", "encouragement", "milestone", "summary", "reengagement"}
 # Sent when the window opens instead of being skipped.
 DEFERRED_KINDS = {"welcome"}
 COUNTED_STATUSES = ("sending", "sent", "delivered", "undelivered")
-UNSUBSCRIBED = "21610"
+MAX_ATTEMPTS = 6
+BATCH_THREADS = 32
 
 
 def send_nudge(message_id: int) -> str:
@@ -49,7 +54,31 @@ def send_nudge(message_id: int) -> str:
     return send_message(current_runtime(), message_id)
 
 
+def send_batch(message_ids: list[int]) -> dict[int, str]:
+    """RQ job: send many messages concurrently; a transient failure re-raises for a retry."""
+    runtime = current_runtime()
+    outcomes: dict[int, str] = {}
+    transient: list[GatewayError] = []
+
+    def one(message_id: int) -> None:
+        try:
+            outcomes[message_id] = send_message(runtime, message_id)
+        except GatewayError as error:
+            outcomes[message_id] = "retry"
+            transient.append(error)
+
+    with ThreadPoolExecutor(max_workers=min(BATCH_THREADS, max(1, len(message_ids)))) as pool:
+        list(pool.map(one, message_ids))
+    if transient:
+        raise transient[0]  # RQ retries the job; rows already sent are no longer planned
+    return outcomes
+
+
 def send_message(runtime: Runtime, message_id: int) -> str:
+    """Send one message if it is still planned and still appropriate."""
+    if not is_planned(runtime, message_id):
+        return "not-planned"
+    rate_limiter(runtime).wait()
     now = runtime.now()
     if not claim(runtime, message_id, now):
         return "not-planned"
@@ -57,11 +86,37 @@ def send_message(runtime: Runtime, message_id: int) -> str:
         message = session.get(OutboundMessage, message_id)
         peer = session.get(Peer, message.peer_id) if message.peer_id else None
         verdict = check_before_send(runtime, session, message, peer, now)
-        if verdict is not None:
-            return verdict
-        prepare_body(runtime, session, message, peer)
-        to, body = message.to_phone, message.body
+        if verdict is None:
+            prepare_body(runtime, session, message, peer)
+        to, body, due = message.to_phone, message.body, message.due_at
+    if verdict == "deferred":
+        from workers.enqueue import enqueue_sends
+
+        enqueue_sends(runtime, [(message_id, due)])
+    if verdict is not None:
+        return verdict
     return deliver(runtime, message_id, to, body or "")
+
+
+_limiters: dict[tuple[int, str], RateLimiter] = {}
+
+
+def rate_limiter(runtime: Runtime) -> RateLimiter:
+    """One limiter per sending identity, shared through Redis by every worker."""
+    settings = runtime.settings
+    sender = settings.twilio_messaging_service_sid or settings.twilio_from_number or "simulator"
+    key = (id(runtime), sender)
+    if key not in _limiters:
+        _limiters[key] = RateLimiter(runtime.redis, sender, settings.sms_max_per_second)
+    return _limiters[key]
+
+
+def is_planned(runtime: Runtime, message_id: int) -> bool:
+    with runtime.session_factory() as session:
+        status = session.scalar(
+            select(OutboundMessage.status).where(OutboundMessage.id == message_id)
+        )
+    return status == PLANNED
 
 
 def claim(runtime: Runtime, message_id: int, now: datetime) -> bool:
@@ -95,26 +150,37 @@ def check_before_send(
         return skip(message, "not_opted_in", now)
     if message.kind not in AUTOMATED and message.kind not in DEFERRED_KINDS:
         return None
-    if message.kind in AUTOMATED and peer.paused_until and peer.paused_until > now:
-        return skip(message, "paused", now)
-    # After crisis language, no automated text for a day: a cheerful check-in would be wrong.
-    if message.kind in AUTOMATED and peer.hold_until and peer.hold_until > now:
-        return skip(message, "crisis_hold", now)
+    if message.kind in AUTOMATED:
+        reason = automated_block(runtime, peer, message, now)
+        if reason is not None:
+            return skip(message, reason, now)
     window = allowed_window(runtime.settings, peer)
     local = now.astimezone(ZoneInfo(peer.timezone))
     if not within_window(local.time(), *window):
         if message.kind in DEFERRED_KINDS:
             return defer_to_window(message, local, window[0], now)
         return skip(message, "quiet_hours", now)
-    if (
-        message.kind in AUTOMATED
-        and sent_today(session, peer, local) >= runtime.settings.daily_message_cap
-    ):
+    cap = runtime.settings.daily_message_cap
+    if message.kind in AUTOMATED and sent_today(session, peer, message, local) >= cap:
         return skip(message, "daily_cap", now)
     return None
 
 
-def defer_to_window(message: OutboundMessage, local: datetime, opens, now: datetime) -> str:
+def automated_block(
+    runtime: Runtime, peer: Peer, message: OutboundMessage, now: datetime
+) -> str | None:
+    """Why an automated message must not go now, or None."""
+    if peer.paused_until and peer.paused_until > now:
+        return "paused"
+    # After crisis language, no automated text for a day: a cheerful check-in would be wrong.
+    if peer.hold_until and peer.hold_until > now:
+        return "crisis_hold"
+    if message.due_at < now - timedelta(minutes=runtime.settings.missed_grace_minutes):
+        return "missed_window"  # hours late is worse than not at all
+    return None
+
+
+def defer_to_window(message: OutboundMessage, local: datetime, opens: time, now: datetime) -> str:
     """Put a message back as planned for when the peer's window next opens."""
     day = local.date() if local.time() < opens else local.date() + timedelta(days=1)
     message.status = PLANNED
@@ -123,20 +189,18 @@ def defer_to_window(message: OutboundMessage, local: datetime, opens, now: datet
     return "deferred"
 
 
-def sent_today(session: Session, peer: Peer, local: datetime) -> int:
-    """Automated messages sent (or being sent) to the peer since local midnight."""
-    midnight = local_instant(local.date(), datetime.min.time(), local.tzinfo)  # type: ignore[arg-type]
-    return (
-        session.scalar(
-            select(func.count(OutboundMessage.id)).where(
-                OutboundMessage.peer_id == peer.id,
-                OutboundMessage.kind.in_(AUTOMATED),
-                OutboundMessage.status.in_(COUNTED_STATUSES),
-                OutboundMessage.claimed_at >= midnight,
-            )
+def sent_today(session: Session, peer: Peer, message: OutboundMessage, local: datetime) -> int:
+    """Automated messages sent (or being sent) to the peer since local midnight, not this one."""
+    midnight = local_instant(local.date(), time(0), local.tzinfo)  # type: ignore[arg-type]
+    return session.scalar(
+        select(func.count(OutboundMessage.id)).where(
+            OutboundMessage.peer_id == peer.id,
+            OutboundMessage.id != message.id,
+            OutboundMessage.kind.in_(AUTOMATED),
+            OutboundMessage.status.in_(COUNTED_STATUSES),
+            OutboundMessage.claimed_at >= midnight,
         )
-        - 1
-    )  # this message is already counted as sending
+    )
 
 
 def prepare_body(
@@ -172,20 +236,20 @@ def deliver(runtime: Runtime, message_id: int, to: str, body: str) -> str:
 
 
 def record_failure(runtime: Runtime, message_id: int, error: GatewayError) -> str:
-    """Permanent: mark failed (21610 also opts the peer out). Transient: retry later."""
+    """Permanent: failed, with its side effect. Transient: planned again and re-raised."""
+    from service.delivery import apply_failure_side_effects
+
     now = runtime.now()
     with runtime.session_factory() as session, session.begin():
         message = session.get(OutboundMessage, message_id)
         message.error_code = error.code
         message.error_message = str(error)[:255]
-        if not error.permanent:
-            message.status = PLANNED  # the job's retry (or the reconciler) sends it again
-        else:
-            message.status = FAILED
-            if error.code == UNSUBSCRIBED and message.peer_id:
-                peer = session.get(Peer, message.peer_id)
-                record_opt_out(session, message.to_phone, peer, "provider", now, error.code)
-    log.warning("message %s failed: %s", message_id, error)
-    if not error.permanent:
-        raise error
+        retry = not error.permanent and message.attempts < MAX_ATTEMPTS
+        message.status = PLANNED if retry else FAILED
+        message.updated_at = now
+        if not retry:
+            apply_failure_side_effects(session, message, error.code, now)
+    log.warning("message %s failed (%s): %s", message_id, "retry" if retry else "final", error)
+    if retry:
+        raise error  # RQ's Retry runs the job again after a backoff
     return f"failed:{error.code}"

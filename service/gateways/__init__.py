@@ -7,6 +7,7 @@ raises :class:`GatewayError` saying whether trying again could help.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -42,6 +43,13 @@ class SmsGateway(Protocol):
 
     def lookup(self, provider_id: str) -> ProviderStatus | None:
         """The provider's view of a message, or None when it does not know it."""
+        ...
+
+    def find_sent(self, to: str, body: str, since: datetime) -> ProviderStatus | None:
+        """A message with this body the provider accepted for ``to`` since then, if any.
+
+        Used after a crash between handing a message over and recording its id.
+        """
         ...
 
 

@@ -8,6 +8,7 @@ a phone would. Sending only hands out a provider id, so the rest of the system
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,3 +34,7 @@ class SimulatorGateway:
                 select(OutboundMessage.status).where(OutboundMessage.provider_id == provider_id)
             )
         return None if status is None else ProviderStatus(provider_id, "delivered")
+
+    def find_sent(self, to: str, body: str, since: datetime) -> ProviderStatus | None:
+        """The simulator's phone shows only rows recorded as sent: a crash sent nothing."""
+        return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -117,3 +118,16 @@ class TwilioGateway:
             raise classify(error) from error
         code = str(message.error_code) if message.error_code else None
         return ProviderStatus(str(message.sid), str(message.status), code)
+
+    def find_sent(self, to: str, body: str, since: datetime) -> ProviderStatus | None:
+        """Twilio records a message the moment it accepts it: list what went to ``to``."""
+        try:
+            recent = self.client.messages.list(
+                to=to, date_sent_after=since - timedelta(minutes=5), limit=50
+            )
+        except Exception as error:
+            raise classify(error) from error
+        for message in recent:
+            if message.body == body:
+                return ProviderStatus(str(message.sid), str(message.status))
+        return None

@@ -21,10 +21,17 @@ from tests.reliability.scale import report, scaled
 from workers.planner import plan_due
 
 ZONES = [
-    "America/New_York", "America/Los_Angeles", "America/Santiago", "America/Havana",
-    "Europe/London", "Europe/Berlin", "Africa/Casablanca", "Australia/Sydney",
-    "Australia/Lord_Howe", "Pacific/Auckland",
-]  # fmt: skip
+    "America/New_York",
+    "America/Los_Angeles",
+    "America/Santiago",
+    "America/Havana",
+    "Europe/London",
+    "Europe/Berlin",
+    "Africa/Casablanca",
+    "Australia/Sydney",
+    "Australia/Lord_Howe",
+    "Pacific/Auckland",
+]
 START = datetime(2026, 1, 1, tzinfo=UTC)
 STEP = timedelta(hours=6)
 

@@ -30,9 +30,17 @@ INJECTIONS = [
     "../../etc/passwd",
 ]
 FIELDS = [
-    "MessageSid", "From", "To", "Body", "NumMedia", "MediaUrl0", "OptOutType", "MessageStatus",
-    "ErrorCode", "AccountSid",
-]  # fmt: skip
+    "MessageSid",
+    "From",
+    "To",
+    "Body",
+    "NumMedia",
+    "MediaUrl0",
+    "OptOutType",
+    "MessageStatus",
+    "ErrorCode",
+    "AccountSid",
+]
 text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300)
 forms = st.dictionaries(st.sampled_from(FIELDS), st.one_of(text, st.sampled_from(INJECTIONS)))
 

@@ -25,16 +25,34 @@ from tests.test_launcher import free_port, healthy, wait_for
 
 
 def serve(settings, port: int) -> subprocess.Popen:
-    env = {**os.environ, "INSTANCE_DIR": str(settings.instance_dir),
-           "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "SECRET_KEY": settings.secret_key, "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
-           "PUBLIC_BASE_URL": PUBLIC_BASE_URL}  # fmt: skip
+    env = {
+        **os.environ,
+        "INSTANCE_DIR": str(settings.instance_dir),
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "SECRET_KEY": settings.secret_key,
+        "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
+        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
+    }
     gunicorn = Path(sys.executable).parent / "gunicorn"
     return subprocess.Popen(
-        [str(gunicorn), "service.wsgi:app", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "16", "--no-control-socket", "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(gunicorn),
+            "service.wsgi:app",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "16",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def test_concurrent_signed_webhooks_lose_nothing(settings, runtime, peer):
@@ -86,7 +104,14 @@ def test_concurrent_signed_webhooks_lose_nothing(settings, runtime, peer):
     with runtime.session_factory() as session:
         stored = session.scalar(select(func.count(InboundMessage.id)))
         distinct = session.scalar(select(func.count(func.distinct(InboundMessage.provider_id))))
-    report("load", clients=clients, seconds=seconds, requests=len(sent) + len(errors),
-           errors=len(errors), stored=stored, lost=len(sent) - stored)  # fmt: skip
+    report(
+        "load",
+        clients=clients,
+        seconds=seconds,
+        requests=len(sent) + len(errors),
+        errors=len(errors),
+        stored=stored,
+        lost=len(sent) - stored,
+    )
     assert errors == []
     assert stored == distinct == len(sent)

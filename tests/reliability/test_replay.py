@@ -70,8 +70,15 @@ def test_tripled_webhooks_in_random_order_take_effect_once(client, runtime, spec
     delivered = count(
         runtime, select(func.count(OutboundMessage.id)).where(OutboundMessage.status == DELIVERED)
     )
-    report("replay", requests=len(requests), inbound=inbound, replies=replies, opt_outs=opt_outs,
-           check_ins=check_ins, delivered=delivered)  # fmt: skip
+    report(
+        "replay",
+        requests=len(requests),
+        inbound=inbound,
+        replies=replies,
+        opt_outs=opt_outs,
+        check_ins=check_ins,
+        delivered=delivered,
+    )
     assert all(len(bodies_seen) == 1 for bodies_seen in answers.values())  # same answer each time
     assert inbound == peers
     assert replies == with_reply

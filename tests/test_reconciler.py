@@ -1,0 +1,126 @@
+"""The reconciler: Redis lost, or a worker killed mid-send, and still every nudge once."""
+
+from __future__ import annotations
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import select, update
+
+from service.models import PLANNED, SENDING, SENT, SKIPPED, OutboundMessage, Schedule
+from tests.conftest import enrol
+from workers.planner import plan_due
+from workers.reconciler import reconcile
+from workers.sender import claim, send_message
+
+PHONE = "+12125550134"
+
+
+@pytest.fixture
+def sam(twilio_runtime, specialist, clock):
+    clock.set(clock.current.replace(hour=16, minute=0))  # noon in New York
+    return enrol(twilio_runtime, specialist)
+
+
+def rows(runtime, kind: str = "checkin") -> list[OutboundMessage]:
+    with runtime.session_factory() as session:
+        return session.scalars(select(OutboundMessage).where(OutboundMessage.kind == kind)).all()
+
+
+def drain(runtime) -> None:
+    """Run every queued job in this process, as a worker would."""
+    SimpleWorker([runtime.queue], connection=runtime.redis).work(burst=True, with_scheduler=False)
+
+
+def due_now(runtime, clock) -> None:
+    with runtime.session_factory() as session, session.begin():
+        session.execute(update(Schedule).values(next_due_at=clock.current))
+
+
+def test_redis_flushed_with_nudges_queued_still_sends_each_once(
+    twilio_runtime, fake_twilio, sam, clock
+):
+    due_now(twilio_runtime, clock)
+    plan_due(twilio_runtime, clock.current)
+    assert twilio_runtime.queue.count >= 1
+    twilio_runtime.redis.flushall()  # the queue is gone; the rows are not
+    clock.advance(minutes=6)
+    assert reconcile(twilio_runtime) == 2  # the welcome and the check-in
+    drain(twilio_runtime)
+    reconcile(twilio_runtime)  # a second pass finds nothing to do
+    drain(twilio_runtime)
+    assert sorted(m.body[:9] for m in fake_twilio.sent_to(PHONE)) == ["Hi Sam, c", "Wellness "]
+    assert all(m.status == SENT for m in rows(twilio_runtime))
+
+
+def test_a_crash_after_twilio_accepted_records_it_and_never_resends(
+    twilio_runtime, fake_twilio, sam, clock
+):
+    due_now(twilio_runtime, clock)
+    plan_due(twilio_runtime, clock.current)
+    (row,) = rows(twilio_runtime)
+    # The worker was killed after Twilio accepted the message, before it stored the sid:
+    assert send_message(twilio_runtime, row.id) == "sent"
+    with twilio_runtime.session_factory() as session, session.begin():
+        session.execute(
+            update(OutboundMessage)
+            .where(OutboundMessage.id == row.id)
+            .values(status=SENDING, provider_id=None, sent_at=None)
+        )
+    clock.advance(minutes=6)
+    assert reconcile(twilio_runtime) >= 1
+    (settled,) = rows(twilio_runtime)
+    assert settled.status == SENT
+    assert settled.provider_id == fake_twilio.sent_to(PHONE)[-1].sid
+    drain(twilio_runtime)
+    assert len([m for m in fake_twilio.sent_to(PHONE) if m.body.startswith("Hi Sam")]) == 1
+
+
+def test_a_crash_before_twilio_got_it_plans_it_again_and_sends_once(
+    twilio_runtime, fake_twilio, sam, clock
+):
+    due_now(twilio_runtime, clock)
+    plan_due(twilio_runtime, clock.current)
+    (row,) = rows(twilio_runtime)
+    assert claim(twilio_runtime, row.id, clock.current)  # then the worker died
+    clock.advance(minutes=6)
+    reconcile(twilio_runtime)
+    assert rows(twilio_runtime)[0].status == PLANNED
+    assert send_message(twilio_runtime, row.id) == "sent"
+    assert len([m for m in fake_twilio.sent_to(PHONE) if m.body.startswith("Hi Sam")]) == 1
+
+
+def test_a_crashed_send_found_too_late_is_recorded_as_missed(
+    twilio_runtime, fake_twilio, sam, clock
+):
+    due_now(twilio_runtime, clock)
+    plan_due(twilio_runtime, clock.current)
+    (row,) = rows(twilio_runtime)
+    claim(twilio_runtime, row.id, clock.current)
+    clock.advance(hours=2)
+    reconcile(twilio_runtime)
+    settled = rows(twilio_runtime)[0]
+    assert (settled.status, settled.skip_reason) == (SKIPPED, "missed_window")
+
+
+def test_a_sending_row_younger_than_the_timeout_is_left_alone(
+    twilio_runtime, fake_twilio, sam, clock
+):
+    due_now(twilio_runtime, clock)
+    plan_due(twilio_runtime, clock.current)
+    (row,) = rows(twilio_runtime)
+    claim(twilio_runtime, row.id, clock.current)
+    clock.advance(seconds=30)
+    reconcile(twilio_runtime)
+    assert rows(twilio_runtime)[0].status == SENDING
+
+
+def test_planned_rows_with_a_live_job_are_not_queued_twice(twilio_runtime, fake_twilio, sam, clock):
+    due_now(twilio_runtime, clock)
+    plan_due(twilio_runtime, clock.current)
+    clock.advance(minutes=6)
+    reconcile(twilio_runtime)  # queues the welcome, which had no job
+    jobs = twilio_runtime.queue.count
+    reconcile(twilio_runtime)
+    assert twilio_runtime.queue.count == jobs == 2
+    drain(twilio_runtime)
+    assert len(fake_twilio.messages) == 2
