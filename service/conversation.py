@@ -78,8 +78,14 @@ class Turn:
 
     def reply(self, kind: str, **context: Any) -> str:
         """Render a reply for this peer (or unknown number) and keep it in the thread."""
+        settings = self.runtime.settings
         rendered = render_message(
-            self.session, kind, self.peer, self.runtime.settings.program_name, **context
+            self.session,
+            kind,
+            self.peer,
+            settings.program_name,
+            settings.program_discreet,
+            **context,
         )
         record_reply(
             self.runtime,

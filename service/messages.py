@@ -119,14 +119,25 @@ def render_template(
     context: dict[str, Any],
     last_variant: str | None = None,
     directory: Path = TEMPLATES_DIR,
+    variant: str | None = None,
 ) -> RenderedMessage:
     """Render one kind of message; the pure core of ``render_message``."""
     lang = choose_language(kind, language, directory)
-    variant = choose_variant(variants(kind, lang, directory), last_variant)
+    variant = variant or choose_variant(variants(kind, lang, directory), last_variant)
     raw = environment(str(directory)).get_template(f"{lang}/{kind}/{variant}.txt").render(context)
     body = to_gsm7(clean_whitespace(raw))
     encoding, segments = segment_count(body)
     return RenderedMessage(body, kind, lang, variant, encoding, segments)
+
+
+# A peer's strengths and reasons are quoted in a nudge only when this short, so the
+# nudge stays one segment; longer ones are shown to the specialist, not texted.
+MAX_QUOTED_CHARS = 40
+
+
+def quotable(text: str | None) -> str:
+    text = to_gsm7(" ".join((text or "").split()))
+    return text if len(text) <= MAX_QUOTED_CHARS and is_gsm7(text) else ""
 
 
 def base_context(peer: Any, program_name: str) -> dict[str, Any]:
@@ -136,11 +147,34 @@ def base_context(peer: Any, program_name: str) -> dict[str, Any]:
         "program_name": program_name,
         "name": peer.display_name if peer is not None else "",
         "specialist_name": specialist.first_name if specialist is not None else "your specialist",
+        "strengths": quotable(getattr(peer, "strengths", None)),
+        "reasons": quotable(getattr(peer, "reasons", None)),
     }
 
 
+@lru_cache(maxsize=1)
+def discreet_words() -> frozenset[str]:
+    path = Path(__file__).resolve().parent / "data" / "discreet_words.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and line[0] != "#")
+
+
+def discretion_problems(text: str) -> list[str]:
+    """Words in ``text`` that would reveal treatment or recovery on a lock screen."""
+    from service.keywords import normalize
+
+    words = set(normalize(text).split())
+    return [f"names {word!r} (PROGRAM_DISCREET)" for word in sorted(words & discreet_words())]
+
+
 def render_message(
-    session: Any, kind: str, peer: Any, program_name: str, **context: Any
+    session: Any,
+    kind: str,
+    peer: Any,
+    program_name: str,
+    discreet: bool = True,
+    directory: Path = TEMPLATES_DIR,
+    **context: Any,
 ) -> RenderedMessage:
     """Render a message for a peer (or None for an unknown number), rotating variants.
 
@@ -152,7 +186,17 @@ def render_message(
     rotation = session.get(MessageRotation, (peer.id, kind)) if peer is not None else None
     values = base_context(peer, program_name) | context
     language = peer.language if peer is not None else None
-    rendered = render_template(kind, language, values, rotation.last_variant if rotation else None)
+    last = rotation.last_variant if rotation else None
+    rendered = render_template(kind, language, values, last, directory)
+    if discreet:
+        # The peer's own words may say what they like; our wording may not.
+        blanked = {k: "" if isinstance(v, str) else v for k, v in values.items()}
+        template_only = render_template(
+            kind, language, blanked, directory=directory, variant=rendered.variant
+        )
+        problems = discretion_problems(template_only.body)
+        if problems:
+            raise ValueError(f"template {rendered.template} {problems[0]}")
     if peer is not None:
         if rotation is None:
             session.add(MessageRotation(peer_id=peer.id, kind=kind, last_variant=rendered.variant))

@@ -41,12 +41,36 @@ def streak(session: Session, goal_id: int, today: date) -> int:
         day -= timedelta(days=1)
 
 
+MONTH_TOTALS = (10, 20)
+
+
 def milestone_for_checkin(session: Session, goal: Goal, today: date) -> tuple[str, dict] | None:
-    """A celebration when today's DONE completes a streak milestone, else None."""
+    """A celebration when today's DONE completes a streak or a monthly total, else None."""
     days = streak(session, goal.id, today)
     if days in STREAK_MILESTONES:
-        return "milestone", {"days": days}
+        return "milestone", {"days": days, "month_total": None}
+    month_total = done_days(session, goal.id, today.replace(day=1), today)
+    if month_total in MONTH_TOTALS:
+        return "milestone", {"days": None, "month_total": month_total}
     return None
+
+
+def week_summary(session: Session, goal: Goal, today: date) -> dict[str, int]:
+    """Done days in the seven days ending today (fewer if the goal is younger)."""
+    first = max(today - timedelta(days=6), goal.created_at.date() if goal.created_at else today)
+    return {
+        "done_days": done_days(session, goal.id, first, today),
+        "total_days": (today - first).days + 1,
+    }
+
+
+def week_counts(session: Session, goal: Goal, weeks: int, today: date) -> list[tuple[date, int]]:
+    """(week start, done days) for the last ``weeks`` weeks, oldest first, for charts."""
+    monday = today - timedelta(days=today.weekday())
+    starts = [monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    return [
+        (start, done_days(session, goal.id, start, start + timedelta(days=6))) for start in starts
+    ]
 
 
 def done_days(session: Session, goal_id: int, first: date, last: date) -> int:

@@ -58,6 +58,8 @@ class Enrolment:
     strengths: str | None = None
     reasons: str | None = None
     consent_method: str = "in person"
+    encouragement: str = "2x-week"  # its own cadence, chosen by the peer; "off" for none
+    summary_day: str = "sun"  # the weekly summary; "off" for none
 
 
 def allowed_window(settings: Settings, peer: Peer | None = None) -> tuple[time, time]:
@@ -148,6 +150,7 @@ def enrol_peer(
         schedule = add_schedule(
             session, goal, enrolment.days, enrolment.times, zone, now, allowed_window(settings)
         )
+        add_companion_schedules(session, settings, goal, enrolment, zone, now)
     except ScheduleError as error:
         raise EnrolmentError(str(error)) from None
     session.flush()
@@ -170,6 +173,32 @@ def _record_consent(
     record_opt_in(session, peer.phone, peer, "enrolment", now, method, specialist.id)
 
 
+ENCOURAGEMENT_TIME = time(12, 30)
+SUMMARY_TIME = time(17, 0)
+
+
+def companion_time(preferred: time, window: tuple[time, time]) -> str:
+    """The preferred time when the window allows it, else an hour after the window opens."""
+    if within_window(preferred, *window):
+        return preferred.strftime("%H:%M")
+    return time(min(window[0].hour + 1, 23), window[0].minute).strftime("%H:%M")
+
+
+def add_companion_schedules(
+    session: Session, settings: Settings, goal: Goal, enrolment: Enrolment, zone: str,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Encouragement on the peer's own cadence and the weekly summary, if they want them."""
+    window = allowed_window(settings)
+    if enrolment.encouragement != "off":
+        at = companion_time(ENCOURAGEMENT_TIME, window)
+        add_schedule(session, goal, enrolment.encouragement, at, zone, now, window,
+                     kind="encouragement")  # fmt: skip
+    if enrolment.summary_day != "off":
+        add_schedule(session, goal, enrolment.summary_day, companion_time(SUMMARY_TIME, window),
+                     zone, now, window, kind="summary")  # fmt: skip
+
+
 def describe_schedule(schedule: Schedule) -> str:
     return f"{schedule.days} at {schedule.times.replace(',', ', ')}"
 
@@ -179,7 +208,7 @@ def plan_welcome(
     now: datetime,
 ) -> OutboundMessage:  # fmt: skip
     rendered = render_message(
-        session, "welcome", peer, settings.program_name,
+        session, "welcome", peer, settings.program_name, settings.program_discreet,
         goal=goal.text, schedule=describe_schedule(schedule),
     )  # fmt: skip
     message = OutboundMessage(

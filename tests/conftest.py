@@ -144,8 +144,14 @@ def enrol(
     times: str = "09:00",
     tz: str | None = "America/New_York",
     language: str = "en",
+    encouragement: str = "off",
+    summary_day: str = "off",
 ) -> int:
-    """Enrol a peer through the same code path the CLI and dashboard use."""
+    """Enrol a peer through the same code path the CLI and dashboard use.
+
+    Encouragement and the weekly summary are off unless a test asks, so a test
+    sees only the check-in schedule it is about.
+    """
     from service.peers import Enrolment, enrol_peer
 
     with db.transaction(runtime.session_factory) as session:
@@ -154,7 +160,17 @@ def enrol(
             session,
             runtime.settings,
             owner,
-            Enrolment(phone, name, goal, days, times, tz, language),
+            Enrolment(
+                phone,
+                name,
+                goal,
+                days,
+                times,
+                tz,
+                language,
+                encouragement=encouragement,
+                summary_day=summary_day,
+            ),
             runtime.now(),
         )
         return peer.id

@@ -9,6 +9,7 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import select
 
+from service.messages import render_template, variants
 from service.models import (
     CANCELLED,
     OPTED_IN,
@@ -320,7 +321,11 @@ def test_spanish_peer_gets_spanish_replies(client, runtime, specialist, noon):
         language="es",
         tz="America/Chicago",
     )
-    assert "Bien hecho" in text(client, "listo", from_="+13125550177")
+    context = {"name": "Marisol", "goal": "take a 20 minute walk"}
+    spanish_done = {
+        render_template("done", "es", context, variant=v).body for v in variants("done", "es")
+    }
+    assert text(client, "listo", from_="+13125550177") in spanish_done
     assert "988" in text(client, "ayuda", from_="+13125550177")
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from service.gateways import GatewayError
 from service.messages import render_message
+from service.milestones import week_summary
 from service.models import (
     FAILED,
     OPTED_IN,
@@ -210,9 +211,12 @@ def prepare_body(
     if message.body:
         return
     goal = session.get(Goal, message.goal_id) if message.goal_id else None
-    rendered = render_message(
-        session, message.kind, peer, runtime.settings.program_name, goal=goal.text if goal else ""
-    )
+    context = {"goal": goal.text if goal else ""}
+    if message.kind == "summary" and goal is not None:
+        today = runtime.now().astimezone(ZoneInfo(peer.timezone)).date()
+        context |= week_summary(session, goal, today)
+    rendered = render_message(session, message.kind, peer, runtime.settings.program_name,
+                              runtime.settings.program_discreet, **context)  # fmt: skip
     message.body = rendered.body
     message.template = rendered.template
     message.segments = rendered.segments

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from service import db
 from service.models import Goal, OutboundMessage, Schedule
 from service.peers import add_schedule
+from service.recurrence import parse_days
 from service.runtime import build_runtime
 from tests.conftest import enrol
 from tests.reliability.scale import report, scaled
@@ -74,7 +75,7 @@ def test_two_years_of_schedules_fire_once_per_local_occurrence(settings, special
         local = [o.astimezone(zone) for o in occurrences]
         wall = {t.strftime("%H:%M") for t in local}
         duplicates = [d for d, n in Counter(t.date() for t in local).items() if n > 1]
-        weekdays = set(range(7)) if schedule.days == "daily" else {0}
+        weekdays = set(parse_days(schedule.days)[1])
         first = START.astimezone(zone).date() + timedelta(days=1)
         last = (end - timedelta(days=1)).astimezone(zone).date()
         expected = expected_dates(zone, weekdays, first, last)

@@ -1,0 +1,113 @@
+"""The renderer: language, rotation, GSM-7, segments, strengths, discretion."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from sqlalchemy import select
+
+from service.messages import (
+    clean_whitespace,
+    render_message,
+    render_template,
+    segment_count,
+    to_gsm7,
+    variants,
+)
+from service.models import MessageRotation, Peer
+from tests.conftest import enrol
+
+
+def peer_in(runtime, peer_id):
+    session = runtime.session_factory()
+    return session, session.get(Peer, peer_id)
+
+
+def test_a_peer_never_gets_the_same_variant_twice_in_a_row(runtime, peer):
+    session, sam = peer_in(runtime, peer)
+    chosen = []
+    for _ in range(60):
+        rendered = render_message(session, "checkin", sam, "Wellness Line", goal="walk")
+        chosen.append(rendered.variant)
+    assert all(a != b for a, b in itertools.pairwise(chosen))
+    assert len(set(chosen)) == len(variants("checkin", "en"))  # every variant gets used
+    rotation = session.scalar(select(MessageRotation).where(MessageRotation.kind == "checkin"))
+    assert rotation.last_variant == chosen[-1]
+    session.close()
+
+
+def test_spanish_peer_gets_spanish_and_a_missing_kind_falls_back_to_english(
+    runtime, specialist, tmp_path
+):
+    peer_id = enrol(runtime, specialist, phone="+13125550177", language="es", tz="America/Chicago")
+    session, marisol = peer_in(runtime, peer_id)
+    assert render_message(session, "checkin", marisol, "X", goal="caminar").language == "es"
+    (tmp_path / "en" / "only_english").mkdir(parents=True)
+    (tmp_path / "en" / "only_english" / "1.txt").write_text("Hello {{ name }}")
+    assert render_template("only_english", "es", {"name": "M"}, directory=tmp_path).language == "en"
+    session.close()
+
+
+def test_characters_that_force_ucs2_are_replaced():
+    text = "\u201cYou\u2019re doing great\u201d \u2014 keep going\u2026\u00a0ok"
+    assert to_gsm7(text) == '"You\'re doing great" - keep going... ok'
+    assert segment_count(to_gsm7(text)) == ("GSM-7", 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a" * 160, ("GSM-7", 1)),
+        ("a" * 161, ("GSM-7", 2)),
+        ("a" * 306, ("GSM-7", 2)),
+        ("a" * 307, ("GSM-7", 3)),
+        ("{" * 80, ("GSM-7", 1)),
+        ("{" * 81, ("GSM-7", 2)),
+        ("\U0001f600" + "a" * 68, ("UCS-2", 1)),
+        ("\U0001f600" + "a" * 69, ("UCS-2", 2)),
+    ],
+)
+def test_segment_counting(text, expected):
+    assert segment_count(text) == expected
+
+
+def test_whitespace_is_folded():
+    assert clean_whitespace("  Hi   there \n\n\n\n ok  ") == "Hi there\n\nok"
+
+
+def test_encouragement_recalls_the_peers_own_strengths(runtime, peer):
+    with runtime.session_factory() as session, session.begin():
+        session.get(Peer, peer).strengths = "I show up for my kids"
+    session, sam = peer_in(runtime, peer)
+    bodies = {render_message(session, "encouragement", sam, "X").body for _ in range(40)}
+    assert any("I show up for my kids" in body for body in bodies)
+    session.close()
+
+
+def test_long_strengths_are_not_quoted_so_a_nudge_stays_one_segment(runtime, peer):
+    with runtime.session_factory() as session, session.begin():
+        session.get(Peer, peer).strengths = "x" * 200
+    session, sam = peer_in(runtime, peer)
+    for _ in range(20):
+        rendered = render_message(session, "encouragement", sam, "X")
+        assert "xxxx" not in rendered.body and rendered.segments == 1
+    session.close()
+
+
+def test_discreet_mode_refuses_a_template_that_names_treatment(runtime, peer, tmp_path):
+    (tmp_path / "en" / "checkin").mkdir(parents=True)
+    (tmp_path / "en" / "checkin" / "1.txt").write_text("Hi {{ name }}, how is your recovery?")
+    session, sam = peer_in(runtime, peer)
+    with pytest.raises(ValueError, match="recovery"):
+        render_message(session, "checkin", sam, "X", directory=tmp_path)
+    relaxed = render_message(session, "checkin", sam, "X", discreet=False, directory=tmp_path)
+    assert "recovery" in relaxed.body
+    session.close()
+
+
+def test_the_peers_own_goal_words_are_theirs_to_choose(runtime, specialist):
+    peer_id = enrol(runtime, specialist, phone="+12125550100", goal="go to my Tuesday meeting")
+    session, peer = peer_in(runtime, peer_id)
+    assert "meeting" in render_message(session, "checkin", peer, "X", goal=peer.goals[0].text).body
+    session.close()
