@@ -10,6 +10,7 @@ transaction as the message itself, so nothing is half-done.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from service.messages import render_message
 from service.models import (
     OPTED_IN,
     OPTED_OUT,
+    SENDING,
     SENT,
     AuditEvent,
     CheckIn,
@@ -130,8 +132,33 @@ def receive_sms(runtime: Runtime, sms: IncomingSms) -> str | None:
             existing = _already_received(session, sms.provider_id)
             return existing.reply_body if existing else None
     enqueue_sends(runtime, turn.after_commit)
+    if turn.intent.kind == "opt_out" and turn.peer is not None:
+        wait_for_in_flight(runtime, turn.peer.id)
     log.info("inbound sms %s from %s handled", turn.inbound.id, last_four(sms.from_phone))
     return reply
+
+
+IN_FLIGHT_WAIT_SECONDS = 5.0
+
+
+def wait_for_in_flight(runtime: Runtime, peer_id: int) -> None:
+    """Before acknowledging STOP, let a send already handed to a worker finish.
+
+    A nudge claimed a moment before the STOP may be on its way to the provider;
+    waiting for it (briefly) means nothing reaches the peer after our answer.
+    """
+    deadline = time.monotonic() + IN_FLIGHT_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        with runtime.session_factory() as session:
+            sending = session.scalar(
+                select(func.count(OutboundMessage.id)).where(
+                    OutboundMessage.peer_id == peer_id, OutboundMessage.status == SENDING
+                )
+            )
+        if not sending:
+            return
+        time.sleep(0.05)
+    log.warning("a send to peer %s was still in flight when STOP was answered", peer_id)
 
 
 def _already_received(session: Session, provider_id: str) -> InboundMessage | None:

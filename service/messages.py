@@ -167,6 +167,9 @@ def discretion_problems(text: str) -> list[str]:
     return [f"names {word!r} (PROGRAM_DISCREET)" for word in sorted(words & discreet_words())]
 
 
+_discreet_templates: set[tuple[str, str]] = set()
+
+
 def render_message(
     session: Any,
     kind: str,
@@ -188,8 +191,9 @@ def render_message(
     language = peer.language if peer is not None else None
     last = rotation.last_variant if rotation else None
     rendered = render_template(kind, language, values, last, directory)
-    if discreet:
-        # The peer's own words may say what they like; our wording may not.
+    if discreet and (key := (str(directory), rendered.template)) not in _discreet_templates:
+        # The peer's own words may say what they like; our wording may not. Checked once
+        # per template and process, with the peer's words blanked out.
         blanked = {k: "" if isinstance(v, str) else v for k, v in values.items()}
         template_only = render_template(
             kind, language, blanked, directory=directory, variant=rendered.variant
@@ -197,6 +201,7 @@ def render_message(
         problems = discretion_problems(template_only.body)
         if problems:
             raise ValueError(f"template {rendered.template} {problems[0]}")
+        _discreet_templates.add(key)
     if peer is not None:
         if rotation is None:
             session.add(MessageRotation(peer_id=peer.id, kind=kind, last_variant=rendered.variant))

@@ -77,7 +77,10 @@ class FakeTwilio:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client was killed mid-request: exactly what some tests do
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # many clients connect at once in the throughput bench
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self

@@ -81,9 +81,10 @@ def send_message(runtime: Runtime, message_id: int) -> str:
         return "not-planned"
     rate_limiter(runtime).wait()
     now = runtime.now()
-    if not claim(runtime, message_id, now):
-        return "not-planned"
+    # Claim, check and render in one transaction: one write lock per message, not three.
     with runtime.session_factory() as session, session.begin():
+        if not claim_in(session, message_id, now):
+            return "not-planned"
         message = session.get(OutboundMessage, message_id)
         peer = session.get(Peer, message.peer_id) if message.peer_id else None
         verdict = check_before_send(runtime, session, message, peer, now)
@@ -123,17 +124,18 @@ def is_planned(runtime: Runtime, message_id: int) -> bool:
 def claim(runtime: Runtime, message_id: int, now: datetime) -> bool:
     """planned -> sending, atomically; False when someone else has it or it is done."""
     with runtime.session_factory() as session, session.begin():
-        result = session.execute(
-            update(OutboundMessage)
-            .where(OutboundMessage.id == message_id, OutboundMessage.status == PLANNED)
-            .values(
-                status=SENDING,
-                claimed_at=now,
-                attempts=OutboundMessage.attempts + 1,
-                updated_at=now,
-            )
+        return claim_in(session, message_id, now)
+
+
+def claim_in(session: Session, message_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == message_id, OutboundMessage.status == PLANNED)
+        .values(
+            status=SENDING, claimed_at=now, attempts=OutboundMessage.attempts + 1, updated_at=now
         )
-        return result.rowcount == 1
+    )
+    return result.rowcount == 1
 
 
 def skip(message: OutboundMessage, reason: str, now: datetime) -> str:
