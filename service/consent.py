@@ -54,8 +54,11 @@ def record_opt_out(
     )
     session.add(event)
     if peer is not None:
+        from service.flags import open_flag
+
         peer.consent = OPTED_OUT
         cancel_planned(session, peer.id, "opted_out", now)
+        open_flag(session, peer.id, "opted_out", f"opted out ({source})", now)
     return event
 
 

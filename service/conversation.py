@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import peer_changes
+from service import flags, peer_changes
 from service.consent import record_opt_in, record_opt_out
 from service.keywords import Intent, normalize, parse
 from service.messages import render_message
@@ -471,21 +471,7 @@ def goal_lines(turn: Turn) -> list[dict[str, Any]]:
 
 def open_flag(turn: Turn, kind: str, detail: str) -> None:
     """One open flag of a kind per peer: a new message joins the open one."""
-    existing = turn.session.scalar(
-        select(Flag).where(
-            Flag.peer_id == turn.peer.id, Flag.kind == kind, Flag.resolved_at.is_(None)
-        )
-    )
-    if existing is None:
-        turn.session.add(
-            Flag(
-                peer_id=turn.peer.id,
-                kind=kind,
-                detail=detail,
-                inbound_message_id=turn.inbound.id,
-                created_at=turn.now,
-            )
-        )
+    flags.open_flag(turn.session, turn.peer.id, kind, detail, turn.now, turn.inbound.id)
 
 
 def handle_other(turn: Turn) -> str | None:

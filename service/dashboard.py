@@ -1,17 +1,46 @@
-"""The specialist dashboard: caseload and peer pages (server-rendered)."""
+"""The specialist dashboard: caseload, enrolment, peer page, flags, direct texts, export.
+
+Plain server-rendered pages with CSRF on every form. A specialist sees only
+their own caseload; an admin sees everyone's. Every change is audited.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+import csv
+import io
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service.models import Goal, InboundMessage, OutboundMessage, Peer
+from service import charts
+from service.flags import KIND_LABELS, attention_key
+from service.models import (
+    OPTED_IN,
+    PLANNED,
+    AuditEvent,
+    CheckIn,
+    ConsentEvent,
+    Flag,
+    Goal,
+    InboundMessage,
+    Mood,
+    OutboundMessage,
+    Peer,
+    Specialist,
+)
+from service.peers import Enrolment, EnrolmentError, allowed_window, enrol_peer
 from service.phones import national_format
+from service.recurrence import within_window
 from service.web import runtime
 
 bp = Blueprint("dashboard", __name__)
+MAX_DIRECT_CHARS = 320
+EXPORT_COLUMNS = ("at", "direction", "kind", "status", "skip_reason", "error_code", "body")
 
 
 def visible_peers(session: Session):
@@ -27,6 +56,18 @@ def peer_or_404(session: Session, peer_id: int) -> Peer:
     if peer is None:
         abort(404)
     return peer
+
+
+def audit(session: Session, action: str, peer_id: int | None, **detail: Any) -> None:
+    session.add(
+        AuditEvent(
+            actor=f"specialist:{current_user.id}",
+            peer_id=peer_id,
+            action=action,
+            detail=detail or None,
+            created_at=runtime().now(),
+        )
+    )
 
 
 def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
@@ -51,36 +92,292 @@ def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
             "status": m.status,
             "kind": m.kind,
             "skip_reason": m.skip_reason,
+            "error_code": m.error_code,
         }
         for m in outbound
     ] + [
-        {"direction": "in", "at": m.received_at, "body": m.body, "status": "received",
-         "kind": m.intent, "skip_reason": None}
+        {
+            "direction": "in",
+            "at": m.received_at,
+            "body": m.body,
+            "status": "received",
+            "kind": m.intent,
+            "skip_reason": None,
+            "error_code": None,
+        }
         for m in inbound
-    ]  # fmt: skip
+    ]
     return sorted(items, key=lambda item: item["at"])[-limit:]
+
+
+def open_flags(session: Session, peer_ids: list[int]) -> dict[int, list[Flag]]:
+    flags: dict[int, list[Flag]] = {peer_id: [] for peer_id in peer_ids}
+    rows = session.scalars(
+        select(Flag).where(Flag.peer_id.in_(peer_ids), Flag.resolved_at.is_(None))
+    ).all()
+    for flag in rows:
+        flags[flag.peer_id].append(flag)
+    return flags
+
+
+def last_contact(session: Session, peer_ids: list[int]) -> dict[int, datetime]:
+    rows = session.execute(
+        select(InboundMessage.peer_id, func.max(InboundMessage.received_at))
+        .where(InboundMessage.peer_id.in_(peer_ids))
+        .group_by(InboundMessage.peer_id)
+    )
+    return {peer_id: at for peer_id, at in rows}
+
+
+def reply_rate(session: Session, peer: Peer, now: datetime) -> float | None:
+    """Check-ins answered over the last 14 days, as a share of check-ins sent."""
+    since = now - timedelta(days=14)
+    asked = session.scalar(
+        select(func.count(OutboundMessage.id)).where(
+            OutboundMessage.peer_id == peer.id,
+            OutboundMessage.kind == "checkin",
+            OutboundMessage.status.in_(("sent", "delivered")),
+            OutboundMessage.sent_at >= since,
+        )
+    )
+    answered = session.scalar(
+        select(func.count(CheckIn.id)).where(
+            CheckIn.peer_id == peer.id, CheckIn.local_date >= since.date()
+        )
+    )
+    return None if not asked else min(1.0, answered / asked)
 
 
 @bp.get("/")
 @login_required
 def caseload():
+    now = runtime().now()
     with runtime().session_factory() as session:
-        peers = session.scalars(visible_peers(session).order_by(Peer.display_name)).all()
-        now = runtime().now()
+        peers = session.scalars(visible_peers(session)).all()
+        ids = [peer.id for peer in peers]
+        flags, contact = open_flags(session, ids), last_contact(session, ids)
+        rows = [
+            {
+                "peer": peer,
+                "flags": flags[peer.id],
+                "last_contact": contact.get(peer.id),
+                "reply_rate": reply_rate(session, peer, now),
+            }
+            for peer in peers
+        ]
+        rows.sort(key=lambda row: (attention_key(row["flags"]), row["peer"].display_name.lower()))
         return render_template(
-            "caseload.html", peers=peers, now=now, national_format=national_format
+            "caseload.html", rows=rows, now=now, labels=KIND_LABELS, national_format=national_format
         )
+
+
+def enrolment_from(form: Any) -> Enrolment:
+    timezone = (form.get("timezone") or "").strip() or None
+    return Enrolment(
+        phone=form.get("phone", ""),
+        name=form.get("name", ""),
+        goal=form.get("goal", ""),
+        days=form.get("days", "daily"),
+        times=form.get("times", ""),
+        timezone=timezone,
+        language=form.get("language", "en"),
+        strengths=(form.get("strengths") or "").strip() or None,
+        reasons=(form.get("reasons") or "").strip() or None,
+        consent_method=form.get("consent_method", "in person"),
+        encouragement=form.get("encouragement", "2x-week"),
+        summary_day=form.get("summary_day", "sun"),
+    )
+
+
+def preferred_window(form: Any) -> tuple[time | None, time | None]:
+    values = []
+    for field in ("window_start", "window_end"):
+        raw = (form.get(field) or "").strip()
+        values.append(time.fromisoformat(raw) if raw else None)
+    return values[0], values[1]
+
+
+@bp.route("/peers/new", methods=["GET", "POST"])
+@login_required
+def enrol():
+    form = request.form
+    if request.method == "GET":
+        return render_template("enrol.html", form={}, error=None)
+    if form.get("consent") != "yes":
+        error = "Record the peer's consent before enrolling: nothing is sent without it."
+        return render_template("enrol.html", form=form, error=error), 400
+    try:
+        window = preferred_window(form)
+    except ValueError:
+        return render_template(
+            "enrol.html", form=form, error="Preferred hours must look like 09:00."
+        ), 400
+    rt = runtime()
+    try:
+        with rt.session_factory() as session, session.begin():
+            owner = session.get(Specialist, current_user.id)
+            peer = enrol_peer(session, rt.settings, owner, enrolment_from(form), rt.now())
+            peer.window_start, peer.window_end = window
+            audit(session, "enrolled", peer.id, goal=peer.goals[0].text)
+            peer_id = peer.id
+    except EnrolmentError as error:
+        return render_template("enrol.html", form=form, error=str(error)), 400
+    from workers.enqueue import enqueue_planned_for_peer
+
+    enqueue_planned_for_peer(rt, peer_id)
+    flash("Enrolled. The welcome text is on its way.", "status")
+    return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
+
+
+def upcoming(session: Session, peer: Peer, count: int = 5) -> list[datetime]:
+    """The next scheduled check-ins, computed from the schedules (UTC)."""
+    from service.recurrence import next_occurrence, recurrence
+
+    zone, found = ZoneInfo(peer.timezone), []
+    for goal in peer.goals:
+        for schedule in goal.schedules:
+            if goal.active and schedule.active and schedule.next_due_at:
+                at = schedule.next_due_at
+                rule = recurrence(schedule.days, schedule.times)
+                for _ in range(count):
+                    found.append((at, goal.text, schedule.kind))
+                    at = next_occurrence(rule, zone, at)
+    return sorted(found)[:count]
 
 
 @bp.get("/peers/<int:peer_id>")
 @login_required
 def peer_page(peer_id: int):
+    now = runtime().now()
     with runtime().session_factory() as session:
         peer = peer_or_404(session, peer_id)
-        return render_template(
-            "peer.html",
-            peer=peer,
-            messages=thread(session, peer),
-            now=runtime().now(),
-            national_format=national_format,
+        today = now.astimezone(ZoneInfo(peer.timezone)).date()
+        context = {
+            "peer": peer,
+            "now": now,
+            "messages": thread(session, peer),
+            "national_format": national_format,
+            "labels": KIND_LABELS,
+            "upcoming": upcoming(session, peer),
+            "zone": ZoneInfo(peer.timezone),
+            "check_ins": session.scalars(
+                select(CheckIn)
+                .where(CheckIn.peer_id == peer.id)
+                .order_by(CheckIn.local_date.desc())
+                .limit(30)
+            ).all(),
+            "moods": session.scalars(
+                select(Mood)
+                .where(Mood.peer_id == peer.id)
+                .order_by(Mood.local_date.desc())
+                .limit(30)
+            ).all(),
+            "consent": session.scalars(
+                select(ConsentEvent)
+                .where(ConsentEvent.phone == peer.phone)
+                .order_by(ConsentEvent.created_at)
+            ).all(),
+            "flags": session.scalars(
+                select(Flag)
+                .where(Flag.peer_id == peer.id)
+                .order_by(Flag.resolved_at.is_not(None), Flag.created_at.desc())
+            ).all(),
+            "audit": session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.peer_id == peer.id)
+                .order_by(AuditEvent.created_at.desc())
+                .limit(30)
+            ).all(),
+            "charts": [charts.progress_svg(session, g, today) for g in peer.goals if g.active],
+            "in_window": within_window(
+                now.astimezone(ZoneInfo(peer.timezone)).time(),
+                *allowed_window(runtime().settings, peer),
+            ),
+        }
+        return render_template("peer.html", **context)
+
+
+@bp.post("/peers/<int:peer_id>/messages")
+@login_required
+def message_peer(peer_id: int):
+    """A one-off text from the specialist: respects opt-out; quiet hours only warn."""
+    body = (request.form.get("body") or "").strip()
+    rt = runtime()
+    with rt.session_factory() as session, session.begin():
+        peer = peer_or_404(session, peer_id)
+        if peer.consent != OPTED_IN:
+            flash("This peer has opted out; nothing can be sent until they text START.", "error")
+            return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
+        if not body or len(body) > MAX_DIRECT_CHARS:
+            flash(f"Write a message of 1 to {MAX_DIRECT_CHARS} characters.", "error")
+            return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
+        message = OutboundMessage(
+            peer_id=peer.id,
+            to_phone=peer.phone,
+            kind="direct",
+            body=body,
+            status=PLANNED,
+            due_at=rt.now(),
+            sent_by=current_user.id,
+            created_at=rt.now(),
         )
+        session.add(message)
+        session.flush()
+        audit(session, "direct_message", peer.id, message=message.id)
+        due = [(message.id, message.due_at)]
+    from workers.enqueue import enqueue_sends
+
+    enqueue_sends(rt, due)
+    flash("Message queued.", "status")
+    return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
+
+
+@bp.post("/flags/<int:flag_id>/resolve")
+@login_required
+def resolve_flag(flag_id: int):
+    rt = runtime()
+    with rt.session_factory() as session, session.begin():
+        flag = session.get(Flag, flag_id)
+        if flag is None:
+            abort(404)
+        peer_or_404(session, flag.peer_id)  # the same permission as the peer page
+        flag.resolved_at, flag.resolved_by = rt.now(), current_user.id
+        flag.resolution_note = (request.form.get("note") or "").strip()[:1000] or None
+        audit(session, "flag_resolved", flag.peer_id, flag=flag.id, kind=flag.kind)
+        peer_id = flag.peer_id
+    if request.form.get("next") == "caseload":
+        return redirect(url_for("dashboard.caseload"))
+    return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
+
+
+def safe_cell(value: Any) -> str:
+    """CSV cells that a spreadsheet would run as a formula are prefixed with a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/peers/<int:peer_id>/export.csv")
+@login_required
+def export_peer(peer_id: int):
+    with runtime().session_factory() as session:
+        peer = peer_or_404(session, peer_id)
+        items = thread(session, peer, limit=100_000)
+        audit_row = AuditEvent(
+            actor=f"specialist:{current_user.id}",
+            peer_id=peer.id,
+            action="exported",
+            created_at=runtime().now(),
+        )
+        session.add(audit_row)
+        session.commit()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["time_utc", "direction", "kind", "status", "skip_reason", "error_code", "body"]
+    )
+    for item in items:
+        writer.writerow([safe_cell(item[k]) for k in EXPORT_COLUMNS])
+    disposition = f"attachment; filename=peer-{peer_id}.csv"
+    return Response(
+        buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": disposition}
+    )

@@ -7,6 +7,8 @@ web app, the worker and the planner can share one file.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,9 +32,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             database_url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own BEGIN handling defers locks; take the write lock at BEGIN so a
-        # read-then-write transaction cannot deadlock against another writer.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        _serialize_sqlite_transactions(engine)
         return engine
     return create_engine(database_url, pool_pre_ping=True, **kwargs)
 
@@ -41,6 +41,33 @@ def _ensure_sqlite_dir(database_url: str) -> None:
     path = database_url.split(":///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _serialize_sqlite_transactions(engine: Engine) -> None:
+    """One SQLite transaction at a time per process, each holding the write lock.
+
+    pysqlite's own BEGIN defers locks, so a read-then-write transaction could
+    deadlock against another writer: BEGIN IMMEDIATE takes the lock up front.
+    Threads of one process queue on a Python lock instead of on SQLite's busy
+    handler, whose growing sleeps would add hundreds of milliseconds under load.
+    """
+    lock = threading.RLock()
+
+    def begin(conn: Any) -> None:
+        lock.acquire()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            lock.release()
+            raise
+
+    def end(conn: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # released already (the BEGIN itself failed)
+            lock.release()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

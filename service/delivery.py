@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.consent import record_opt_out
+from service.flags import open_flag
 from service.models import (
     DELIVERED,
     FAILED,
@@ -21,7 +22,6 @@ from service.models import (
     SENDING,
     SENT,
     UNDELIVERED,
-    Flag,
     OutboundMessage,
     Peer,
 )
@@ -86,17 +86,4 @@ def apply_failure_side_effects(
     if code == UNSUBSCRIBED_CODE and peer.consent != OPTED_OUT:
         record_opt_out(session, message.to_phone, peer, "provider", now, f"error {code}")
     elif code in UNREACHABLE_CODES:
-        open_flag = session.scalar(
-            select(Flag.id).where(
-                Flag.peer_id == peer.id, Flag.kind == "delivery_failure", Flag.resolved_at.is_(None)
-            )
-        )
-        if open_flag is None:
-            session.add(
-                Flag(
-                    peer_id=peer.id,
-                    kind="delivery_failure",
-                    created_at=now,
-                    detail=f"texts to this number fail (error {code})",
-                )
-            )
+        open_flag(session, peer.id, "delivery_failure", f"texts to this number fail ({code})", now)

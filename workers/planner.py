@@ -26,6 +26,7 @@ from workers.enqueue import enqueue_sends
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+FLAG_EVERY_TICKS = 60
 
 
 def plan_due(runtime: Runtime, now: datetime | None = None) -> int:
@@ -116,13 +117,19 @@ def run_forever(runtime: Runtime, interval: int | None = None) -> None:
 
     interval = interval or runtime.settings.planner_interval_seconds
     log.info("planner running every %ss", interval)
+    from service.flags import refresh_flags
+
     # On start, queue everything already due (e.g. welcome texts planned while Redis was down).
     requeue_planned(runtime, runtime.now(), stale_after=timedelta(0))
+    ticks = 0
     while True:
         started = clock.monotonic()
         try:
             planned = plan_due(runtime)
             fixed = reconcile(runtime)
+            if ticks % FLAG_EVERY_TICKS == 0:
+                refresh_flags(runtime)  # silence and little progress change slowly
+            ticks += 1
             if planned or fixed:
                 log.info("planner: %s nudges planned, %s reconciled", planned, fixed)
         except Exception:

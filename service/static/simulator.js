@@ -1,6 +1,8 @@
 // The simulator page: poll the thread, send a reply through the inbound code path.
 (function () {
   "use strict";
+  var picker = document.getElementById("peer");
+  if (picker) picker.addEventListener("change", function () { picker.form.submit(); });
   var phone = document.querySelector(".phone");
   if (!phone) return;
   var list = document.getElementById("sim-thread");

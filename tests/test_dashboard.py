@@ -1,0 +1,223 @@
+"""The dashboard through the Flask test client, as owner, outsider, admin and anonymous."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from service import create_app
+from service.models import AuditEvent, Flag, OutboundMessage, Peer
+from tests.conftest import enrol, make_specialist, sign_in
+from tests.signing import inbound_form, signed_post
+
+
+def token(client, path: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))[
+        1
+    ]
+
+
+def first_flag_id(runtime) -> int:
+    with runtime.session_factory() as session:
+        return session.scalar(select(Flag.id).order_by(Flag.id))
+
+
+@pytest.fixture
+def admin(runtime) -> int:
+    return make_specialist(runtime, "ada@example.org", "Ada Admin", role="admin")
+
+
+def peer_routes(peer_id: int) -> list[tuple[str, str]]:
+    return [
+        ("GET", f"/peers/{peer_id}"),
+        ("GET", f"/peers/{peer_id}/export.csv"),
+        ("GET", f"/simulator/{peer_id}/messages"),
+    ]
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, peer):
+    for method, path in [("GET", "/"), ("GET", "/peers/new"), *peer_routes(peer)]:
+        response = client.open(path, method=method)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_another_specialist_sees_none_of_the_peers(client, runtime, peer, outsider):
+    sign_in(client, "casey@example.org")
+    assert "Sam" not in client.get("/").get_data(as_text=True)
+    for method, path in peer_routes(peer):
+        assert client.open(path, method=method).status_code == 404
+    with runtime.session_factory() as session, session.begin():
+        session.add(Flag(peer_id=peer, kind="crisis", urgent=True))
+    flag_id = first_flag_id(runtime)
+    csrf = token(client, "/peers/new")
+    assert client.post(f"/flags/{flag_id}/resolve", data={"csrf_token": csrf}).status_code == 404
+    assert (
+        client.post(f"/peers/{peer}/messages", data={"csrf_token": csrf, "body": "hi"}).status_code
+        == 404
+    )
+
+
+def test_an_admin_sees_every_caseload(client, peer, admin):
+    sign_in(client, "ada@example.org")
+    assert "Sam" in client.get("/").get_data(as_text=True)
+    assert client.get(f"/peers/{peer}").status_code == 200
+
+
+def test_the_owner_sees_the_peer_page_with_goals_chart_and_thread(client, peer):
+    sign_in(client)
+    page = client.get(f"/peers/{peer}").get_data(as_text=True)
+    for expected in (
+        "take a 20 minute walk",
+        "<svg",
+        "Habit strength",
+        "(212) 555-0134",
+        "welcome",
+    ):
+        assert expected in page
+
+
+def enrol_form(**overrides) -> dict[str, str]:
+    return {
+        "name": "Robin",
+        "phone": "(646) 555-0142",
+        "goal": "cook dinner at home",
+        "days": "mon,wed,fri",
+        "times": "18:30",
+        "language": "en",
+        "consent": "yes",
+        "consent_method": "in person",
+        "encouragement": "2x-week",
+        "summary_day": "sun",
+        **overrides,
+    }
+
+
+def test_enrolling_a_peer_records_consent_and_plans_the_welcome(client, runtime, specialist):
+    sign_in(client)
+    form = enrol_form(csrf_token=token(client, "/peers/new"), strengths="I keep my word")
+    response = client.post("/peers/new", data=form)
+    assert response.status_code == 302
+    with runtime.session_factory() as session:
+        peer = session.scalar(select(Peer).where(Peer.phone == "+16465550142"))
+        welcome = session.scalar(select(OutboundMessage).where(OutboundMessage.peer_id == peer.id))
+        actions = session.scalars(select(AuditEvent.action)).all()
+    assert (peer.timezone, peer.consent, peer.consent_method) == (
+        "America/New_York",
+        "opted_in",
+        "in person",
+    )
+    assert welcome.kind == "welcome" and "cook dinner at home" in welcome.body
+    assert actions == ["enrolled"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"phone": "555-01"}, "is not a valid phone number"),
+        ({"consent": ""}, "Record the peer&#39;s consent"),
+        ({"times": "21:30"}, "21:30 is outside the hours"),
+        ({"timezone": "Mars/Olympus"}, "Mars/Olympus"),
+        ({"phone": "+61 412 345 678"}, "cannot be told from"),
+    ],
+)
+def test_enrolment_errors_are_clear_and_nothing_is_written(
+    client, runtime, specialist, change, message
+):
+    sign_in(client)
+    response = client.post(
+        "/peers/new", data=enrol_form(csrf_token=token(client, "/peers/new"), **change)
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    with runtime.session_factory() as session:
+        assert session.scalars(select(Peer)).all() == []
+
+
+def test_forms_need_the_csrf_token(client, specialist):
+    sign_in(client)
+    assert client.post("/peers/new", data=enrol_form()).status_code == 400
+
+
+def test_the_caseload_puts_a_crisis_at_the_top(client, runtime, specialist, clock):
+    clock.set(clock.current.replace(hour=16))
+    enrol(runtime, specialist, phone="+12125550101", name="Aaron")
+    enrol(runtime, specialist, phone="+12125550102", name="Zoe")
+    signed_post(
+        client,
+        "/sms/inbound",
+        inbound_form("I want to die", sid="SM" + "9" * 32, from_="+12125550102"),
+    )
+    sign_in(client)
+    page = client.get("/").get_data(as_text=True)
+    assert page.index("Zoe") < page.index("Aaron")
+    assert 'class="urgent"' in page and "Crisis language" in page
+
+
+def test_resolving_a_flag_keeps_the_note_and_audits_it(client, runtime, peer):
+    with runtime.session_factory() as session, session.begin():
+        session.add(Flag(peer_id=peer, kind="silence"))
+    sign_in(client)
+    flag_id = first_flag_id(runtime)
+    client.post(
+        f"/flags/{flag_id}/resolve",
+        data={"csrf_token": token(client, "/"), "note": "called, all ok"},
+    )
+    with runtime.session_factory() as session:
+        flag = session.get(Flag, flag_id)
+        assert (flag.resolution_note, flag.resolved_by is not None) == ("called, all ok", True)
+        assert "flag_resolved" in session.scalars(select(AuditEvent.action)).all()
+
+
+def test_a_direct_message_is_queued_and_refused_after_opt_out(client, runtime, peer):
+    sign_in(client)
+    csrf = token(client, f"/peers/{peer}")
+    client.post(
+        f"/peers/{peer}/messages", data={"csrf_token": csrf, "body": "Thinking of you - Jordan"}
+    )
+    with runtime.session_factory() as session:
+        direct = session.scalar(select(OutboundMessage).where(OutboundMessage.kind == "direct"))
+    assert (direct.body, direct.status, direct.sent_by is not None) == (
+        "Thinking of you - Jordan",
+        "planned",
+        True,
+    )
+    signed_post(client, "/sms/inbound", inbound_form("STOP"))
+    client.post(f"/peers/{peer}/messages", data={"csrf_token": csrf, "body": "are you ok?"})
+    with runtime.session_factory() as session:
+        assert (
+            session.scalar(select(OutboundMessage).where(OutboundMessage.body == "are you ok?"))
+            is None
+        )
+
+
+def test_peer_written_text_is_escaped(client, peer):
+    signed_post(client, "/sms/inbound", inbound_form("<script>alert('x')</script>"))
+    sign_in(client)
+    page = client.get(f"/peers/{peer}").get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;" in page
+
+
+def test_csv_export_defuses_formulas(client, peer):
+    signed_post(client, "/sms/inbound", inbound_form('=HYPERLINK("http://x")'))
+    sign_in(client)
+    response = client.get(f"/peers/{peer}/export.csv")
+    assert response.mimetype == "text/csv"
+    assert "'=HYPERLINK" in response.get_data(as_text=True)
+
+
+def test_security_headers(client):
+    headers = client.get("/login").headers
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_sign_in_failure_is_clear_and_attempts_are_rate_limited(settings, specialist):
+    app = create_app(settings.with_overrides(login_rate_limit=True))
+    client = app.test_client()
+    for _ in range(10):
+        response = sign_in(client, password="wrong password")
+        assert response.status_code == 401
+        assert "do not match" in response.get_data(as_text=True)
+    assert sign_in(client, password="wrong password").status_code == 429
