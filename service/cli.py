@@ -93,7 +93,24 @@ def worker() -> None:
     rt = runtime()
     if rt.queue is None:
         raise CliError("REDIS_URL is not set; the worker needs Redis")
+    warm_up(rt)
     Worker([rt.queue], connection=rt.redis).work(with_scheduler=True)
+
+
+def warm_up(rt: Runtime) -> None:
+    """Do once in the worker what every forked job would otherwise redo.
+
+    RQ forks a work horse per job; imports, compiled templates and the twilio
+    client's lazily loaded API modules made here are inherited by every fork.
+    """
+    import workers.sender  # noqa: F401  (imported for the fork to inherit)
+    from service.messages import TEMPLATES_DIR, environment
+
+    env = environment(str(TEMPLATES_DIR))
+    for template in env.list_templates(extensions=["txt"]):
+        env.get_template(template)
+    if rt.settings.sms_gateway == "twilio":
+        rt.gateway.client.messages  # noqa: B018  (loads the API modules, no request)
 
 
 @cli.command()
@@ -112,6 +129,33 @@ def planner(once: bool, as_json: bool) -> None:
     emit(
         as_json, {"planned": planned, "reconciled": fixed}, f"planned {planned}, reconciled {fixed}"
     )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+def doctor(as_json: bool) -> None:
+    """Check settings, database, Redis and Twilio; exit 1 when something must be fixed."""
+    from service.doctor import diagnose
+
+    findings = diagnose(runtime())
+    data = [{"check": f.check, "level": f.level, "detail": f.detail} for f in findings]
+    lines = [f"{f.level.upper():5} {f.check}: {f.detail}" for f in findings]
+    emit(as_json, data, "\n".join(lines))
+    if any(f.level == "fail" for f in findings):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--once", is_flag=True, required=True, help="One pass (the planner loop runs it too)."
+)
+@click.option("--json", "as_json", is_flag=True)
+def reconcile(once: bool, as_json: bool) -> None:
+    """Re-queue planned messages that lost their job; settle ones a crash left mid-send."""
+    from workers.reconciler import reconcile as reconcile_once
+
+    fixed = reconcile_once(runtime())
+    emit(as_json, {"reconciled": fixed}, f"reconciled {fixed}")
 
 
 @cli.group(name="db")

@@ -109,6 +109,20 @@ def done_share(session: Session, peer: Peer, now: datetime) -> float | None:
     return sum(1 for r in counted if r == "done") / max(asked, len(counted))
 
 
+def plan_reengagement(session: Session, peer: Peer, now: datetime) -> None:
+    """One gentle, no-pressure text per silence (the sender waits for the peer's hours)."""
+    session.add(
+        OutboundMessage(
+            peer_id=peer.id,
+            to_phone=peer.phone,
+            kind="reengagement",
+            due_at=now,
+            status="planned",
+            created_at=now,
+        )
+    )
+
+
 def refresh_flags(runtime: Runtime, now: datetime | None = None) -> int:
     """Raise silence and little-progress flags; return how many were raised."""
     now = now or runtime.now()
@@ -117,10 +131,11 @@ def refresh_flags(runtime: Runtime, now: datetime | None = None) -> int:
         for peer in session.scalars(select(Peer).where(Peer.consent == OPTED_IN)):
             if peer.status(now) != "active":
                 continue
-            if silent(session, peer, now):
-                raised += open_flag(
-                    session, peer.id, "silence", f"no reply in {SILENCE_DAYS} days", now
-                )
+            if silent(session, peer, now) and open_flag(
+                session, peer.id, "silence", f"no reply in {SILENCE_DAYS} days", now
+            ):
+                raised += 1
+                plan_reengagement(session, peer, now)
             share = done_share(session, peer, now)
             if share is not None and share < LOW_PROGRESS:
                 raised += open_flag(

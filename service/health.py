@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
+from service import db
 from service.web import runtime
 
 bp = Blueprint("health", __name__)
@@ -30,10 +31,28 @@ def check_redis() -> str:
     return "ok"
 
 
+def check_migrations() -> str:
+    try:
+        return "ok" if db.migrations_current(runtime().engine) else "error: not current"
+    except Exception as error:
+        return f"error: {type(error).__name__}"
+
+
+def report(checks: dict[str, str]):
+    failed = [name for name, value in checks.items() if value != "ok"]
+    body = {"status": "fail" if failed else "ok", "checks": checks, "failed": failed}
+    return jsonify(body), 503 if failed else 200
+
+
+@bp.get("/readyz")
+def readyz():
+    """Ready to serve: database, Redis, and the schema at the newest migration."""
+    return report(
+        {"database": check_database(), "redis": check_redis(), "migrations": check_migrations()}
+    )
+
+
 @bp.get("/healthz")
 def healthz():
-    checks = {"database": check_database(), "redis": check_redis()}
-    healthy = all(value == "ok" for value in checks.values())
-    failed = [name for name, value in checks.items() if value != "ok"]
-    body = {"status": "ok" if healthy else "fail", "checks": checks, "failed": failed}
-    return jsonify(body), 200 if healthy else 503
+    """Alive and able to reach the database and Redis (each named when it fails)."""
+    return report({"database": check_database(), "redis": check_redis()})

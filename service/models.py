@@ -191,6 +191,8 @@ class OutboundMessage(Base):
         UniqueConstraint("schedule_id", "occurrence", name="uq_outbound_schedule_occurrence"),
         Index("ix_outbound_status_due", "status", "due_at"),
         Index("ix_outbound_peer_created", "peer_id", "created_at"),
+        # The loop guard looks up recent texts to a number on every inbound message.
+        Index("ix_outbound_phone_created", "to_phone", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

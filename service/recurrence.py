@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -112,6 +113,7 @@ def available_zones() -> frozenset[str]:
     return _ZONES
 
 
+@lru_cache(maxsize=4096)
 def recurrence(days: str, times: str) -> Recurrence:
     return Recurrence(parse_days(days)[1], parse_times(times))
 

@@ -127,6 +127,8 @@ class FakeTwilio:
                     "page_size": 50,
                 }
             sid = parsed.path.rsplit("/", 1)[-1].removesuffix(".json")
+            if parsed.path.endswith(f"/Accounts/{sid}.json"):
+                return 200, {"sid": sid, "status": "active", "friendly_name": "fake"}
             for message in self.messages:
                 if message.sid == sid:
                     return 200, self.resource(message)

@@ -42,6 +42,11 @@ def test_silence_while_texts_are_delivered_raises_one_flag(runtime, peer, clock)
     assert refresh_flags(runtime) == 2  # silence, and no done check-in in two weeks
     assert refresh_flags(runtime) == 0  # still open: not raised twice
     assert flag_kinds(runtime) == ["low_progress", "silence"]
+    with runtime.session_factory() as session:
+        gentle = session.scalars(
+            select(OutboundMessage).where(OutboundMessage.kind == "reengagement")
+        )
+        assert len(gentle.all()) == 1  # one per silence, not one per refresh
 
 
 def test_a_peer_who_replies_and_does_well_raises_nothing(runtime, peer, clock):

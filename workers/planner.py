@@ -13,7 +13,7 @@ import time as clock
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from workers.enqueue import enqueue_sends
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+INSERT_CHUNK = 1000
 FLAG_EVERY_TICKS = 60
 
 
@@ -43,54 +44,59 @@ def plan_due(runtime: Runtime, now: datetime | None = None) -> int:
             return total
 
 
-def due_schedules(session: Session, horizon: datetime) -> list[Schedule]:
+def due_schedules(session: Session, horizon: datetime) -> list:
+    """Due schedules with what planning needs of their peer, oldest first, one batch."""
     query = (
-        select(Schedule)
+        select(
+            Schedule.id,
+            Schedule.goal_id,
+            Schedule.kind,
+            Schedule.days,
+            Schedule.times,
+            Schedule.next_due_at,
+            Peer.id.label("peer_id"),
+            Peer.phone,
+            Peer.timezone,
+        )
         .join(Goal, Goal.id == Schedule.goal_id)
+        .join(Peer, Peer.id == Goal.peer_id)
         .where(Schedule.active, Goal.active, Schedule.next_due_at <= horizon)
         .order_by(Schedule.next_due_at)
         .limit(BATCH_SIZE)
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Schedule)
-    return list(session.scalars(query))
+    return list(session.execute(query))
 
 
 def plan_batch(
     runtime: Runtime, session: Session, now: datetime, horizon: datetime
 ) -> tuple[int, list[tuple[int, datetime, str]]]:
-    """Insert rows for one batch of due schedules and advance them.
+    """Insert rows for one batch of due schedules and advance them, in two statements.
 
     Returns how many schedules were advanced and the rows this planner inserted.
     """
     grace = timedelta(minutes=runtime.settings.missed_grace_minutes)
-    inserted: list[tuple[int, datetime, str]] = []
     schedules = due_schedules(session, horizon)
+    rows, advances = [], []
     for schedule in schedules:
-        goal = schedule.goal
-        peer = session.get(Peer, goal.peer_id)
-        zone = ZoneInfo(peer.timezone)
-        rule = recurrence(schedule.days, schedule.times)
-        while schedule.next_due_at is not None and schedule.next_due_at <= horizon:
-            occurrence = schedule.next_due_at
+        rule, zone = recurrence(schedule.days, schedule.times), ZoneInfo(schedule.timezone)
+        occurrence = schedule.next_due_at
+        while occurrence <= horizon:
             status = SKIPPED if occurrence < now - grace else PLANNED
-            row_id = insert_nudge(session, schedule, peer, occurrence, status, now)
-            if row_id is not None:
-                inserted.append((row_id, occurrence, status))
-            schedule.next_due_at = next_occurrence(rule, zone, occurrence)
+            rows.append(nudge_row(schedule, occurrence, status, now))
+            occurrence = next_occurrence(rule, zone, occurrence)
+        advances.append({"id": schedule.id, "next_due_at": occurrence})
+    inserted = insert_nudges(session, rows)
+    if advances:
+        session.execute(update(Schedule), advances)
     return len(schedules), inserted
 
 
-def insert_nudge(
-    session: Session, schedule: Schedule, peer: Peer, occurrence: datetime, status: str,
-    now: datetime,
-) -> int | None:  # fmt: skip
-    """Insert one row for an occurrence; None when another planner already did."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    values = {
-        "peer_id": peer.id,
-        "to_phone": peer.phone,
+def nudge_row(schedule, occurrence: datetime, status: str, now: datetime) -> dict:
+    return {
+        "peer_id": schedule.peer_id,
+        "to_phone": schedule.phone,
         "kind": schedule.kind,
         "schedule_id": schedule.id,
         "goal_id": schedule.goal_id,
@@ -102,13 +108,23 @@ def insert_nudge(
         "created_at": now,
         "updated_at": now,
     }
-    statement = (
-        insert(OutboundMessage.__table__)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["schedule_id", "occurrence"])
-        .returning(OutboundMessage.__table__.c.id)
-    )
-    return session.execute(statement).scalar()
+
+
+def insert_nudges(session: Session, rows: list[dict]) -> list[tuple[int, datetime, str]]:
+    """Insert rows; those another planner already inserted are skipped by the constraint."""
+    if not rows:
+        return []
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table, inserted = OutboundMessage.__table__, []
+    for first in range(0, len(rows), INSERT_CHUNK):  # SQLite caps variables per statement
+        statement = (
+            insert(table)
+            .values(rows[first : first + INSERT_CHUNK])
+            .on_conflict_do_nothing(index_elements=["schedule_id", "occurrence"])
+            .returning(table.c.id, table.c.due_at, table.c.status)
+        )
+        inserted += [(row.id, row.due_at, row.status) for row in session.execute(statement)]
+    return inserted
 
 
 def run_forever(runtime: Runtime, interval: int | None = None) -> None:

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 # Kinds the system sends on its own; welcome, direct and reply messages are not "automated".
 AUTOMATED = {"checkin", "encouragement", "milestone", "summary", "reengagement"}
 # Sent when the window opens instead of being skipped.
-DEFERRED_KINDS = {"welcome"}
+DEFERRED_KINDS = {"welcome", "reengagement"}
 COUNTED_STATUSES = ("sending", "sent", "delivered", "undelivered")
 MAX_ATTEMPTS = 6
 BATCH_THREADS = 32
