@@ -204,9 +204,16 @@ def main() -> None:
     parser.add_argument("--peers", type=int, default=100_000)
     parser.add_argument("--idle-schedules", type=int, nargs="+", default=[10_000, 1_000_000])
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL")
     args = parser.parse_args()
     header("Planner")
-    table(run(args.database_url, args.peers, args.idle_schedules))
+    if args.postgres:
+        from service.pgtemp import TemporaryPostgres
+
+        with TemporaryPostgres(durable=True) as url:
+            table(run(url, args.peers, args.idle_schedules))
+    else:
+        table(run(args.database_url, args.peers, args.idle_schedules))
 
 
 if __name__ == "__main__":

@@ -143,9 +143,9 @@ def fixed_rate(base: str, requests: list[tuple[str, str]], rate: int, seconds: i
     return {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "errors": failures}
 
 
-def measure(app: str, env: dict[str, str], requests, seconds: int) -> dict[str, float]:
+def measure(app: str, env: dict[str, str], requests, seconds: int, server: tuple[int, int]):
     half = len(requests) // 2
-    with gunicorn(app, env) as base:
+    with gunicorn(app, env, workers=server[0], threads=server[1]) as base:
         loaded = run_wrk(base, requests[:half], seconds) if shutil.which("wrk") else None
         paced = fixed_rate(base, requests[half:], 100, seconds)
     return {"loaded": loaded, "paced": paced}  # type: ignore[dict-item]
@@ -155,8 +155,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--peers", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per process")
     args = parser.parse_args()
-    header("Webhook: POST /sms/inbound under gunicorn (2 workers x 4 threads), loopback")
+    server = (args.workers, args.threads)
+    header(
+        f"Webhook: POST /sms/inbound, gunicorn {args.workers} x {args.threads} threads, loopback"
+    )
     with scratch_settings() as settings:
         runtime = runtime_for(settings)
         phones = enrol_demo_peers(runtime, args.peers)
@@ -165,10 +170,10 @@ def main() -> None:
         count = 2 * max(60_000, 1500 * args.seconds)
         results = {
             "bare Flask route (baseline)": measure(
-                "bench.bare_app:app", env, signed_requests(phones, count, "B"), args.seconds
+                "bench.bare_app:app", env, signed_requests(phones, count, "B"), args.seconds, server
             ),
             "PeerNudge /sms/inbound": measure(
-                "service.wsgi:app", env, signed_requests(phones, count, "P"), args.seconds
+                "service.wsgi:app", env, signed_requests(phones, count, "P"), args.seconds, server
             ),
         }
     rows = []
