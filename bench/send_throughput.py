@@ -17,7 +17,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select
 
@@ -26,27 +25,13 @@ from service.gateways.twilio import TwilioGateway
 from service.models import PLANNED, Goal, OutboundMessage, Peer, Specialist
 from service.pgtemp import TemporaryPostgres
 from service.redis_server import EmbeddedRedis
+from tests.daytime import daytime_zone
 from tests.fake_twilio import FakeTwilio
 from workers.enqueue import enqueue_sends
 from workers.sender import BATCH_THREADS
 
 LATENCY = 0.2
 FROM = "+15005550006"
-
-
-def daytime_zone(now: datetime) -> str:
-    zones = [
-        "Pacific/Kiritimati",
-        "Pacific/Auckland",
-        "Asia/Tokyo",
-        "Asia/Kolkata",
-        "Europe/Berlin",
-        "Atlantic/Azores",
-        "America/New_York",
-        "America/Denver",
-        "Pacific/Honolulu",
-    ]
-    return next(z for z in zones if 9 <= now.astimezone(ZoneInfo(z)).hour < 18)
 
 
 def plan_rows(runtime, count: int) -> list[tuple[int, datetime]]:

@@ -377,20 +377,13 @@ def handle_done(turn: Turn) -> str:
     return turn.reply("done", goal=goal.text)
 
 
-def handle_not_yet(turn: Turn) -> str:
+def answer_check_in(turn: Turn, result: str, reply_kind: str) -> str:
+    """Record not-yet or rest for the goal asked about, and answer kindly."""
     goal = pick_goal(turn)
     if isinstance(goal, str):
         return goal
-    record_check_in(turn, goal, "not_yet")
-    return turn.reply("not_yet", goal=goal.text)
-
-
-def handle_rest(turn: Turn) -> str:
-    goal = pick_goal(turn)
-    if isinstance(goal, str):
-        return goal
-    record_check_in(turn, goal, "rest")
-    return turn.reply("rest_day", goal=goal.text)
+    record_check_in(turn, goal, result)
+    return turn.reply(reply_kind, goal=goal.text)
 
 
 def handle_mood(turn: Turn) -> str:
@@ -496,8 +489,8 @@ HANDLERS = {
     "opt_in": lambda turn: turn.reply("already_subscribed"),
     "help": handle_help,
     "done": handle_done,
-    "not_yet": handle_not_yet,
-    "rest": handle_rest,
+    "not_yet": lambda turn: answer_check_in(turn, "not_yet", "not_yet"),
+    "rest": lambda turn: answer_check_in(turn, "rest", "rest_day"),
     "mood": handle_mood,
     "pause": handle_pause,
     "resume": handle_resume,

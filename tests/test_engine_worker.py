@@ -10,28 +10,20 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
 
 from service.models import SENDING, SENT, OutboundMessage, Schedule
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN, enrol
+from tests.daytime import daytime_zone
+from tests.test_launcher import wait_for
 from tests.twilio_fixtures import FROM_NUMBER
 from workers.enqueue import enqueue_planned_for_peer
 from workers.planner import plan_due
 from workers.reconciler import reconcile
 
 PHONE = "+12125550134"
-
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def start_worker(settings, fake) -> subprocess.Popen:
@@ -47,7 +39,7 @@ def start_worker(settings, fake) -> subprocess.Popen:
         "TWILIO_FROM_NUMBER": FROM_NUMBER,
         "TWILIO_API_BASE_URL": fake.url,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-        "SMS_MAX_PER_SECOND": "100",
+        "SMS_MAX_PER_SECOND": str(settings.sms_max_per_second),
     }
     return subprocess.Popen(
         [sys.executable, "-m", "service.cli", "worker"],
@@ -82,22 +74,6 @@ def now_clock(clock):
     """This test runs real processes, so the clock is the real one (at a 'noon' peer)."""
     clock.set(datetime.now(UTC))
     return clock
-
-
-def daytime_zone(now: datetime) -> str:
-    """A time zone where it is now between 09:00 and 18:00, so the window allows sending."""
-    zones = [
-        "Pacific/Kiritimati",
-        "Pacific/Auckland",
-        "Asia/Tokyo",
-        "Asia/Kolkata",
-        "Europe/Berlin",
-        "Atlantic/Azores",
-        "America/New_York",
-        "America/Denver",
-        "Pacific/Honolulu",
-    ]
-    return next(z for z in zones if 9 <= now.astimezone(ZoneInfo(z)).hour < 18)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ peer gets exactly one confirmation.
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from xml.etree import ElementTree
@@ -22,6 +21,7 @@ from tests.reliability.test_crash_and_redis import (
 )
 from tests.signing import inbound_form, signed_post
 from tests.test_engine_worker import kill_hard, start_worker
+from tests.test_launcher import wait_for
 from workers.enqueue import enqueue_sends
 
 
@@ -31,7 +31,10 @@ def test_nothing_reaches_a_peer_after_stop_is_acknowledged(
     count = scaled(50, 500)
     fake_twilio.latency = 0.1
     enqueue_sends(engine_runtime, plan_nudges(engine_runtime, specialist, count))
-    worker_settings = twilio_settings(settings, fake_twilio, settings.redis_url)
+    # A slow sender (20 texts a second) keeps nudges queued and in flight while STOPs arrive.
+    worker_settings = twilio_settings(settings, fake_twilio, settings.redis_url).with_overrides(
+        sms_max_per_second=20.0
+    )
     workers = [start_worker(worker_settings, fake_twilio) for _ in range(2)]
     acknowledged: dict[str, datetime] = {}
     confirmations: dict[str, str] = {}
@@ -47,10 +50,11 @@ def test_nothing_reaches_a_peer_after_stop_is_acknowledged(
         confirmations[phone] = message.text if message is not None else ""
 
     try:
-        time.sleep(0.5)  # let sending begin, so STOPs land mid-flight
+        # Let sending begin, so the STOPs land while nudges are in flight.
+        assert wait_for(lambda: len(fake_twilio.messages) >= count // 5, 60)
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(stop, range(count)))
-        finish(engine_runtime, settings, fake_twilio, workers)
+        finish(engine_runtime, worker_settings, fake_twilio, workers)
     finally:
         for worker in workers:
             kill_hard(worker)
