@@ -120,6 +120,8 @@ def run_dev(settings: Settings, port: int, banner: list[str]) -> int:
     launcher = Launcher(settings, port)
     for sig in STOP_SIGNALS:
         signal.signal(sig, _raise_stop)
+    # If whatever started us (make, a terminal) goes away, stop as if Ctrl-C was pressed.
+    die_with_parent()
     code = 0
     try:
         launcher.start()

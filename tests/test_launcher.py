@@ -83,3 +83,33 @@ def test_children_die_with_a_killed_launcher(launched):
     process.kill()  # SIGKILL: no handler runs in the launcher
     process.wait()
     assert wait_for(lambda: not any(alive(pid) for pid in pids.values()), 20), pids
+
+
+def test_everything_stops_when_whatever_started_the_launcher_dies(tmp_path):
+    """`make run` killed (or its terminal closed): the launcher must not linger."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port))
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys, time; subprocess.Popen([sys.executable, '-m', 'service.cli', "
+            "'dev'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); time.sleep(600)",
+        ],
+        env=env,
+    )
+    pid_file = tmp_path / "instance" / "dev.pids"
+    assert wait_for(pid_file.exists)
+    pids = {k: int(v) for k, v in (item.split("=") for item in pid_file.read_text().split())}
+    assert wait_for(lambda: healthy(port))
+    launcher = next(
+        int(p.name)
+        for p in Path("/proc").glob("[0-9]*")
+        if (p / "cmdline").exists()
+        and b"service.cli\x00dev" in (p / "cmdline").read_bytes()
+        and int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent.pid
+    )
+    parent.kill()
+    parent.wait()
+    assert wait_for(lambda: not alive(launcher) and not any(alive(p) for p in pids.values()), 30)
