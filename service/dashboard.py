@@ -219,13 +219,20 @@ def enrol():
             peer = enrol_peer(session, rt.settings, owner, enrolment_from(form), rt.now())
             peer.window_start, peer.window_end = window
             audit(session, "enrolled", peer.id, goal=peer.goals[0].text)
-            peer_id = peer.id
+            peer_id, consented = peer.id, peer.consent == OPTED_IN
     except EnrolmentError as error:
         return render_template("enrol.html", form=form, error=str(error)), 400
     from workers.enqueue import enqueue_planned_for_peer
 
     enqueue_planned_for_peer(rt, peer_id)
-    flash("Enrolled. The welcome text is on its way.", "status")
+    if consented:
+        flash("Enrolled. The welcome text is on its way.", "status")
+    else:  # this number texted STOP before: that still binds until the peer texts START
+        flash(
+            "Enrolled, but this number opted out earlier: nothing is sent until the peer "
+            "texts START.",
+            "error",
+        )
     return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
 
 

@@ -221,3 +221,13 @@ def test_sign_in_failure_is_clear_and_attempts_are_rate_limited(settings, specia
         assert response.status_code == 401
         assert "do not match" in response.get_data(as_text=True)
     assert sign_in(client, password="wrong password").status_code == 429
+
+
+def test_enrolling_a_number_that_said_stop_says_nothing_will_be_sent(client, runtime, specialist):
+    signed_post(client, "/sms/inbound", inbound_form("STOP", from_="+16465550142"))
+    sign_in(client)
+    form = enrol_form(csrf_token=token(client, "/peers/new"))
+    page = client.post("/peers/new", data=form, follow_redirects=True).get_data(as_text=True)
+    assert "opted out earlier" in page
+    with runtime.session_factory() as session:
+        assert session.scalar(select(Peer.consent)) == "opted_out"
