@@ -6,7 +6,7 @@ import pytest
 from rq import SimpleWorker
 from sqlalchemy import select, update
 
-from service.models import PLANNED, SENDING, SENT, SKIPPED, OutboundMessage, Schedule
+from service.models import FAILED, PLANNED, SENDING, SENT, SKIPPED, Flag, OutboundMessage, Schedule
 from tests.conftest import enrol
 from workers.planner import plan_due
 from workers.reconciler import reconcile
@@ -81,30 +81,51 @@ def test_a_crash_after_twilio_accepted_records_it_and_never_resends(
     assert len(checkins_sent(fake_twilio)) == 1
 
 
-def test_a_crash_before_twilio_got_it_plans_it_again_and_sends_once(
+def test_a_crash_twilio_has_no_record_of_is_flagged_not_resent(
     twilio_runtime, fake_twilio, sam, clock
 ):
+    """Twilio's list can lag: "not found" is no proof, so at most once wins."""
     due_now(twilio_runtime, clock)
     plan_due(twilio_runtime, clock.current)
     (row,) = rows(twilio_runtime)
     assert claim(twilio_runtime, row.id, clock.current)  # then the worker died
     clock.advance(minutes=6)
     reconcile(twilio_runtime)
-    assert rows(twilio_runtime)[0].status == PLANNED
-    assert send_message(twilio_runtime, row.id) == "sent"
-    assert len(checkins_sent(fake_twilio)) == 1
-
-
-def test_a_crashed_send_found_too_late_is_recorded_as_missed(
-    twilio_runtime, fake_twilio, sam, clock
-):
-    due_now(twilio_runtime, clock)
-    plan_due(twilio_runtime, clock.current)
-    (row,) = rows(twilio_runtime)
-    claim(twilio_runtime, row.id, clock.current)
-    clock.advance(hours=2)
-    reconcile(twilio_runtime)
     settled = rows(twilio_runtime)[0]
+    assert (settled.status, settled.error_code) == (FAILED, "unconfirmed")
+    assert send_message(twilio_runtime, row.id) == "not-planned"
+    assert checkins_sent(fake_twilio) == []
+    with twilio_runtime.session_factory() as session:
+        assert [f.kind for f in session.scalars(select(Flag))] == ["delivery_failure"]
+
+
+@pytest.fixture
+def simulated_sam(runtime, specialist, clock):
+    clock.set(clock.current.replace(hour=16, minute=0))
+    return enrol(runtime, specialist)
+
+
+def test_with_the_simulator_a_crashed_send_is_planned_again_and_sent_once(
+    runtime, simulated_sam, clock
+):
+    due_now(runtime, clock)
+    plan_due(runtime, clock.current)
+    (row,) = rows(runtime)
+    assert claim(runtime, row.id, clock.current)  # the simulator never delivered it
+    clock.advance(minutes=6)
+    reconcile(runtime)
+    assert rows(runtime)[0].status == PLANNED
+    assert send_message(runtime, row.id) == "sent"
+
+
+def test_a_crashed_send_found_too_late_is_recorded_as_missed(runtime, simulated_sam, clock):
+    due_now(runtime, clock)
+    plan_due(runtime, clock.current)
+    (row,) = rows(runtime)
+    claim(runtime, row.id, clock.current)
+    clock.advance(hours=2)
+    reconcile(runtime)
+    settled = rows(runtime)[0]
     assert (settled.status, settled.skip_reason) == (SKIPPED, "missed_window")
 
 

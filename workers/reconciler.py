@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from service.flags import open_flag
 from service.gateways import GatewayError
-from service.models import PLANNED, SENDING, SENT, SKIPPED, OutboundMessage
+from service.models import FAILED, PLANNED, SENDING, SENT, SKIPPED, OutboundMessage
 from service.runtime import Runtime
 from workers.enqueue import enqueue_sends, in_flight, send_job_id
 
@@ -70,7 +71,13 @@ def resolve_stuck(runtime: Runtime, now: datetime) -> int:
 
 
 def settle(runtime: Runtime, message_id: int, now: datetime) -> int:
-    """Sent if the provider has it; planned again (or missed) if it never got it."""
+    """Sent if the provider has it; otherwise planned again only when that is provably safe.
+
+    The simulator knows for certain what it delivered. Twilio's message list
+    can lag behind what it accepted, so "not found there" is no proof the peer
+    did not get it: such a row is marked failed ``unconfirmed`` and flagged for
+    the specialist, because a nudge must reach a peer at most once.
+    """
     with runtime.session_factory() as session, session.begin():
         message = session.get(OutboundMessage, message_id)
         if message is None or message.status != SENDING:
@@ -85,6 +92,18 @@ def settle(runtime: Runtime, message_id: int, now: datetime) -> int:
             message.status, message.provider_id = SENT, known.provider_id
             message.sent_at = message.sent_at or message.claimed_at
             log.info("message %s was sent before a crash; recorded", message_id)
+        elif not gateway.confirms_absence:
+            message.status, message.error_code = FAILED, "unconfirmed"
+            message.error_message = "a sender crashed mid-send and the provider has no record yet"
+            if message.peer_id is not None:
+                open_flag(
+                    session,
+                    message.peer_id,
+                    "delivery_failure",
+                    "a text may not have been delivered (sender crashed)",
+                    now,
+                )
+            log.warning("message %s unconfirmed after a crash; not re-sent", message_id)
         elif message.due_at >= now - timedelta(minutes=runtime.settings.missed_grace_minutes):
             message.status = PLANNED
             log.info("message %s never reached the provider; planned again", message_id)

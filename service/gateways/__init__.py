@@ -36,6 +36,8 @@ class ProviderStatus:
 
 class SmsGateway(Protocol):
     name: str
+    # True when "find_sent found nothing" proves the message never left (safe to re-send).
+    confirms_absence: bool
 
     def send_sms(self, to: str, body: str, status_callback: str | None) -> str:
         """Send one SMS and return the provider's id for it."""

@@ -21,6 +21,7 @@ SIMULATOR_PREFIX = "SM"
 
 class SimulatorGateway:
     name = "simulator"
+    confirms_absence = True  # its store is the phone: not there means not delivered
 
     def __init__(self, session_factory: sessionmaker[Session]):
         self.session_factory = session_factory

@@ -185,7 +185,9 @@ def test_sigkilled_workers_never_send_twice_and_lose_nothing(
     )
     assert duplicates(fake_twilio) == 0
     assert sum(counts[s] for s in FINAL) == count
-    assert counts["sent"] == len(fake_twilio.messages)
+    # Each text at the provider is a row recorded as sent, or one a crash left unconfirmed
+    # (failed, flagged, never re-sent): at most once, and nothing silently lost.
+    assert counts["sent"] <= len(fake_twilio.messages) <= counts["sent"] + counts["failed"]
 
 
 def test_redis_lost_mid_run_loses_nothing_and_doubles_nothing(
@@ -228,4 +230,6 @@ def test_redis_lost_mid_run_loses_nothing_and_doubles_nothing(
     )
     assert duplicates(fake_twilio) == 0
     assert sum(counts[s] for s in FINAL) == count
-    assert counts["sent"] == len(fake_twilio.messages)
+    # Each text at the provider is a row recorded as sent, or one a crash left unconfirmed
+    # (failed, flagged, never re-sent): at most once, and nothing silently lost.
+    assert counts["sent"] <= len(fake_twilio.messages) <= counts["sent"] + counts["failed"]
