@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, request
 
+from service import logs
+from service.logs import configure_logging
+from service.queue import limiter_storage_uri
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings, load_settings
+
+log = logging.getLogger("service.requests")
 
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
@@ -27,7 +34,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=256 * 1024,
     )
     app.config["PROGRAM_NAME"] = settings.program_name
-    app.config["RATELIMIT_STORAGE_URI"] = _limiter_storage(settings)
+    app.config["RATELIMIT_STORAGE_URI"] = limiter_storage_uri(settings)
     app.config["RATELIMIT_ENABLED"] = settings.login_rate_limit
     runtime = build_runtime(settings)
     app.extensions["peernudge"] = runtime
@@ -38,9 +45,12 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     def navigation() -> dict[str, Any]:
         return {"url_map_endpoints": set(app.view_functions)}
 
+    app.before_request(tag_request)
     app.after_request(security_headers)
+    app.after_request(log_request)
+    app.teardown_request(untag_request)
 
-    logging.basicConfig(level=logging.INFO)
+    configure_logging(settings.log_format, settings.log_level)
     return app
 
 
@@ -59,18 +69,37 @@ def security_headers(response: Any) -> Any:
     return response
 
 
+def tag_request() -> None:
+    """Give the request an id (the caller's X-Request-ID if sane) for its log lines."""
+    g.request_started = time.perf_counter()
+    g.request_id_token = logs.request_id.set(
+        logs.incoming_request_id(request.headers.get("X-Request-ID"))
+    )
+
+
+def log_request(response: Any) -> Any:
+    """One line per request: method, route (never the query string), status, duration."""
+    started = g.get("request_started")
+    elapsed_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    request_id = logs.request_id.get()
+    if request_id:
+        response.headers["X-Request-ID"] = request_id
+    log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, elapsed_ms)
+    return response
+
+
+def untag_request(_error: BaseException | None) -> None:
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        with contextlib.suppress(ValueError):  # set in another context: nothing to undo
+            logs.request_id.reset(token)
+
+
 def _settings(config: Settings | dict[str, Any] | None) -> Settings:
     if isinstance(config, Settings):
         return config
     settings = load_settings()
     return settings.with_overrides(**config) if config else settings
-
-
-def _limiter_storage(settings: Settings) -> str:
-    url = settings.redis_url
-    if url is None:
-        return "memory://"
-    return "redis+unix://" + url.removeprefix("unix://") if url.startswith("unix://") else url
 
 
 def _init_extensions(app: Flask) -> None:
@@ -83,10 +112,11 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
-    from service import auth, dashboard, health, simulator, webhooks
+    from service import auth, dashboard, health, metrics, simulator, webhooks
     from service.extensions import csrf
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     csrf.exempt(webhooks.bp)  # Twilio signs these instead
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(auth.bp)

@@ -7,7 +7,6 @@ machine-readable output where a command reports something.
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from typing import Any
 
@@ -51,7 +50,23 @@ def emit(as_json: bool, data: Any, text: str) -> None:
 @click.group()
 def cli() -> None:
     """PeerNudge: SMS accountability nudges for peer support programs."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_cli_logging()
+
+
+def configure_cli_logging() -> None:
+    """LOG_FORMAT and LOG_LEVEL as the processes will use them; a bad value is reported
+    by the command itself when it loads its settings, not here."""
+    import os
+
+    from service.logs import configure_logging
+    from service.settings import LOG_LEVELS, env_choice
+
+    try:
+        log_format = env_choice(os.environ, "LOG_FORMAT", "text", ("text", "json"))
+        level = env_choice(os.environ, "LOG_LEVEL", "info", LOG_LEVELS).upper()
+    except SettingsError:
+        log_format, level = "text", "INFO"
+    configure_logging(log_format, level)
 
 
 @cli.command()

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import flags, peer_changes
+from service import flags, metrics, peer_changes
 from service.consent import record_opt_in, record_opt_out
 from service.keywords import Intent, normalize, parse
 from service.messages import render_message
@@ -132,6 +132,7 @@ def receive_sms(runtime: Runtime, sms: IncomingSms) -> str | None:
             existing = _already_received(session, sms.provider_id)
             return existing.reply_body if existing else None
     enqueue_sends(runtime, turn.after_commit)
+    metrics.count(runtime.redis, "peernudge_inbound_messages")
     if turn.intent.kind == "opt_out" and turn.peer is not None:
         wait_for_in_flight(runtime, turn.peer.id)
     log.info("inbound sms %s from %s handled", turn.inbound.id, last_four(sms.from_phone))

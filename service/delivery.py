@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import metrics
 from service.consent import record_opt_out
 from service.flags import open_flag
 from service.models import (
@@ -74,6 +75,8 @@ def apply_status_callback(runtime: Runtime, provider_id: str, status: str, code:
             message.error_code = code[:20]
         if new in (UNDELIVERED, FAILED):
             apply_failure_side_effects(session, message, code, runtime.now())
+    if new in (UNDELIVERED, FAILED):
+        metrics.count(runtime.redis, "peernudge_delivery_failures", code=code or "none")
 
 
 def apply_failure_side_effects(

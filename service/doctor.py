@@ -46,10 +46,11 @@ def check_redis(runtime: Runtime) -> list[Finding]:
         runtime.redis.ping()
     except Exception as error:
         return [Finding("redis", "fail", f"cannot connect: {type(error).__name__}")]
-    findings = [Finding("redis", "ok", "reachable")]
+    findings = [Finding("redis", "ok", redis_description(runtime))]
     try:
         policy = runtime.redis.config_get("maxmemory-policy").get("maxmemory-policy")
         aof = runtime.redis.config_get("appendonly").get("appendonly")
+        fsync = runtime.redis.config_get("appendfsync").get("appendfsync")
     except Exception:
         return [
             *findings,
@@ -71,7 +72,30 @@ def check_redis(runtime: Runtime) -> list[Finding]:
                 "appendonly is off: set appendonly yes, appendfsync everysec",
             )
         )
+    elif fsync not in ("everysec", "always"):
+        findings.append(
+            Finding(
+                "redis settings",
+                "warn",
+                f"appendfsync is {fsync}: set everysec so a crash loses at most a second",
+            )
+        )
     return findings
+
+
+def redis_description(runtime: Runtime) -> str:
+    settings = runtime.settings
+    if not settings.redis_sentinels:
+        return "reachable"
+    pool = runtime.redis.connection_pool
+    host, port = pool.get_master_address()  # type: ignore[attr-defined]
+    return f"master {settings.redis_sentinel_master} at {host}:{port}, found through Sentinel"
+
+
+def check_metrics(runtime: Runtime) -> list[Finding]:
+    if runtime.settings.metrics_token is None:
+        return [Finding("metrics", "warn", "/metrics is off: set METRICS_TOKEN to scrape it")]
+    return [Finding("metrics", "ok", "/metrics answers with Authorization: Bearer METRICS_TOKEN")]
 
 
 def check_twilio(runtime: Runtime) -> list[Finding]:
@@ -103,4 +127,5 @@ def diagnose(runtime: Runtime) -> list[Finding]:
         *check_redis(runtime),
         *check_twilio(runtime),
         *check_public_url(runtime),
+        *check_metrics(runtime),
     ]

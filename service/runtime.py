@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.db import make_engine, make_session_factory
 from service.gateways import SmsGateway, build_gateway
 from service.models import utcnow
-from service.queue import connect_redis, make_queue
+from service.queue import connect_redis, make_queue, uses_redis
 from service.settings import Settings, load_settings
 
 
@@ -51,8 +51,12 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    engine = make_engine(settings.database_url)
-    redis = connect_redis(settings.redis_url) if settings.redis_url else None
+    engine = make_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    redis = connect_redis(settings) if uses_redis(settings) else None
     # An RQ worker forks a work horse per job: the child must not reuse the parent's
     # database connections (redis-py already re-creates its pool after a fork).
     engine_ref = weakref.ref(engine)

@@ -54,6 +54,14 @@ class Settings:
     window_end: str = "20:00"
     message_validity_seconds: int = 3600
     login_rate_limit: bool = True
+    log_format: str = "text"
+    log_level: str = "INFO"
+    metrics_token: str | None = field(default=None, repr=False)
+    redis_sentinels: tuple[tuple[str, int], ...] = ()
+    redis_sentinel_master: str = "mymaster"
+    redis_password: str | None = field(default=None, repr=False)
+    db_pool_size: int = 5
+    db_max_overflow: int = 10
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some values replaced (used by tests and the launcher)."""
@@ -157,6 +165,40 @@ def _secret_key(env: Mapping[str, str], instance_dir: Path) -> str:
     return key
 
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = _text(env, name, default) or default
+    value = raw.lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return value
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    token = _text(env, "METRICS_TOKEN")
+    if token is not None and len(token) < 16:
+        raise SettingsError("METRICS_TOKEN must be at least 16 characters long")
+    return token
+
+
+def _sentinels(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
+    """REDIS_SENTINELS as host:port pairs, comma-separated."""
+    raw = _text(env, "REDIS_SENTINELS")
+    if raw is None:
+        return ()
+    sentinels = []
+    for item in raw.split(","):
+        host, _, port = item.strip().rpartition(":")
+        if not host or not port.isdigit():
+            raise SettingsError(
+                f"REDIS_SENTINELS must be host:port pairs separated by commas, got {item!r}"
+            )
+        sentinels.append((host.strip("[]"), int(port)))
+    return tuple(sentinels)
+
+
 def _gateway(env: Mapping[str, str]) -> str:
     gateway = (_text(env, "SMS_GATEWAY", "simulator") or "simulator").lower()
     if gateway not in GATEWAYS:
@@ -222,6 +264,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         window_end=env_clock(env, "SEND_WINDOW_END", "20:00"),
         message_validity_seconds=env_int(env, "MESSAGE_VALIDITY_SECONDS", 3600, minimum=1),
         login_rate_limit=env_bool(env, "LOGIN_RATE_LIMIT", True),
+        log_format=env_choice(env, "LOG_FORMAT", "text", ("text", "json")),
+        log_level=env_choice(env, "LOG_LEVEL", "info", LOG_LEVELS).upper(),
+        metrics_token=_metrics_token(env),
+        redis_sentinels=_sentinels(env),
+        redis_sentinel_master=_text(env, "REDIS_SENTINEL_MASTER", "mymaster") or "mymaster",
+        redis_password=_text(env, "REDIS_PASSWORD"),
+        db_pool_size=env_int(env, "DB_POOL_SIZE", 5, minimum=1),
+        db_max_overflow=env_int(env, "DB_MAX_OVERFLOW", 10),
     )
     _check_twilio(settings)
     return settings

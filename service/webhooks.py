@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, g, request
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from service import metrics
 from service.conversation import IncomingSms, receive_sms
 from service.delivery import apply_status_callback
 from service.phones import PhoneError, normalize_phone
@@ -90,6 +92,20 @@ def parse_incoming(form: Any) -> IncomingSms | None:
         media=media,
         opt_out_type=(form.get("OptOutType") or None),
     )
+
+
+@bp.before_request
+def start_timer() -> None:
+    g.webhook_started = time.perf_counter()
+
+
+@bp.after_request
+def record_latency(response: Response) -> Response:
+    started = g.get("webhook_started")
+    if started is not None:
+        endpoint = request.endpoint.rpartition(".")[2] if request.endpoint else "other"
+        metrics.observe_webhook(runtime().redis, endpoint, time.perf_counter() - started)
+    return response
 
 
 @bp.post("/inbound")

@@ -63,3 +63,21 @@ def test_readyz_checks_migrations_too(client, settings, tmp_path):
     app = create_app(settings.with_overrides(database_url=f"sqlite:///{tmp_path}/fresh.db"))
     response = app.test_client().get("/readyz")
     assert response.status_code == 503 and response.json["failed"] == ["migrations"]
+
+
+def test_redis_without_appendfsync_everysec_is_a_warning(runtime):
+    runtime.redis.config_set("appendonly", "yes")
+    runtime.redis.config_set("appendfsync", "no")
+    try:
+        findings = [f for f in diagnose(runtime) if f.check == "redis settings"]
+        assert [f.level for f in findings] == ["warn"]
+        assert "appendfsync is no" in findings[0].detail
+    finally:
+        runtime.redis.config_set("appendfsync", "everysec")
+        runtime.redis.config_set("appendonly", "no")
+
+
+def test_metrics_off_is_reported(runtime):
+    found = {f.check: f for f in diagnose(runtime)}
+    assert found["metrics"].level == "warn"
+    assert "METRICS_TOKEN" in found["metrics"].detail

@@ -42,6 +42,11 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
         ("PUBLIC_BASE_URL", "ftp://example.org"),
         ("TWILIO_API_BASE_URL", "not a url"),
         ("SECRET_KEY", "short"),
+        ("LOG_FORMAT", "xml"),
+        ("LOG_LEVEL", "loud"),
+        ("METRICS_TOKEN", "short"),
+        ("REDIS_SENTINELS", "sentinel-a:26379,sentinel-b"),
+        ("DB_POOL_SIZE", "0"),
     ],
 )
 def test_a_malformed_value_names_the_variable(tmp_path, name, value):
@@ -78,3 +83,20 @@ def test_the_readme_documents_every_environment_variable():
     missing = sorted(v for v in variables if f"`{v}`" not in readme)
     assert not missing, f"README does not document {missing}"
     assert setting_names()  # the settings object exists and lists its fields
+
+
+def test_production_settings_are_read(tmp_path):
+    settings = load_settings(
+        env(
+            tmp_path,
+            REDIS_SENTINELS="10.0.0.1:26379, [::1]:26380",
+            REDIS_SENTINEL_MASTER="nudges",
+            LOG_FORMAT="JSON",
+            LOG_LEVEL="warning",
+            DB_POOL_SIZE="20",
+        )
+    )
+    assert settings.redis_sentinels == (("10.0.0.1", 26379), ("::1", 26380))
+    assert settings.redis_sentinel_master == "nudges"
+    assert (settings.log_format, settings.log_level) == ("json", "WARNING")
+    assert settings.db_pool_size == 20

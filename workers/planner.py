@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time as clock
+from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from service import metrics
 from service.models import PLANNED, SKIPPED, Goal, OutboundMessage, Peer, Schedule
 from service.recurrence import next_occurrence, recurrence
 from service.runtime import Runtime
@@ -39,9 +41,20 @@ def plan_due(runtime: Runtime, now: datetime | None = None) -> int:
         with runtime.session_factory() as session, session.begin():
             advanced, inserted = plan_batch(runtime, session, now, horizon)
         enqueue_sends(runtime, [(row, due) for row, due, status in inserted if status == PLANNED])
+        count_planned(runtime, inserted)
         total += len(inserted)
         if advanced == 0:
             return total
+
+
+def count_planned(runtime: Runtime, inserted: list[tuple[int, datetime, str]]) -> None:
+    statuses = Counter(status for _row, _due, status in inserted)
+    for status, number in statuses.items():
+        metrics.count(runtime.redis, "peernudge_nudges_planned", number, status=status)
+    if statuses[SKIPPED]:
+        metrics.count(
+            runtime.redis, "peernudge_nudges_skipped", statuses[SKIPPED], reason="missed_window"
+        )
 
 
 def due_schedules(session: Session, horizon: datetime) -> list:

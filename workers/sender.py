@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from service import metrics
 from service.gateways import GatewayError
+from service.logs import handling_nudge
 from service.messages import render_message
 from service.milestones import week_summary
 from service.models import (
@@ -77,6 +79,14 @@ def send_batch(message_ids: list[int]) -> dict[int, str]:
 
 def send_message(runtime: Runtime, message_id: int) -> str:
     """Send one message if it is still planned and still appropriate."""
+    with handling_nudge(message_id):
+        outcome = attempt(runtime, message_id)
+    if outcome.startswith("skipped:"):
+        metrics.count(runtime.redis, "peernudge_nudges_skipped", reason=outcome[8:])
+    return outcome
+
+
+def attempt(runtime: Runtime, message_id: int) -> str:
     if not is_planned(runtime, message_id):
         return "not-planned"
     rate_limiter(runtime).wait()
@@ -237,6 +247,8 @@ def deliver(runtime: Runtime, message_id: int, to: str, body: str) -> str:
         message.status = SENT
         message.provider_id = provider_id
         message.sent_at = runtime.now()
+        kind = message.kind
+    metrics.count(runtime.redis, "peernudge_nudges_sent", kind=kind)
     log.info("message %s sent to %s", message_id, last_four(to))
     return "sent"
 
@@ -256,6 +268,8 @@ def record_failure(runtime: Runtime, message_id: int, error: GatewayError) -> st
         if not retry:
             apply_failure_side_effects(session, message, error.code, now)
     log.warning("message %s failed (%s): %s", message_id, "retry" if retry else "final", error)
+    outcome = "peernudge_nudges_retried" if retry else "peernudge_nudges_failed"
+    metrics.count(runtime.redis, outcome, code=error.code or "none")
     if retry:
         raise error  # RQ's Retry runs the job again after a backoff
     return f"failed:{error.code}"
