@@ -117,26 +117,37 @@ def receive_sms(runtime: Runtime, sms: IncomingSms) -> str | None:
     """Store and act on one inbound SMS; return the reply body (None for no reply)."""
     from workers.enqueue import enqueue_sends
 
-    with runtime.session_factory() as session:
-        try:
-            with session.begin():
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        with runtime.session_factory() as session:
+            try:
+                with session.begin():
+                    existing = _already_received(session, sms.provider_id)
+                    if existing is not None:
+                        return existing.reply_body
+                    turn = _new_turn(runtime, session, sms)
+                    reply = respond(turn)
+                    turn.inbound.reply_body = reply
+                break
+            except IntegrityError:
+                session.rollback()
                 existing = _already_received(session, sms.provider_id)
-                if existing is not None:
+                if existing is not None:  # the same MessageSid arrived twice at once
                     return existing.reply_body
-                turn = _new_turn(runtime, session, sms)
-                reply = respond(turn)
-                turn.inbound.reply_body = reply
-        except IntegrityError:
-            # The same MessageSid arrived twice at once; the other request won.
-            session.rollback()
-            existing = _already_received(session, sms.provider_id)
-            return existing.reply_body if existing else None
+                # Another text from the same peer won a race for some other row (on
+                # PostgreSQL two transactions really run at once): this one is not a
+                # duplicate and must not be lost, so it is handled again from scratch.
+                if attempt == CONFLICT_ATTEMPTS:
+                    raise
+                log.info("inbound sms conflicted with a concurrent one; handling it again")
     enqueue_sends(runtime, turn.after_commit)
     metrics.count(runtime.redis, "peernudge_inbound_messages")
     if turn.intent.kind == "opt_out" and turn.peer is not None:
         wait_for_in_flight(runtime, turn.peer.id)
     log.info("inbound sms %s from %s handled", turn.inbound.id, last_four(sms.from_phone))
     return reply
+
+
+CONFLICT_ATTEMPTS = 5
 
 
 IN_FLIGHT_WAIT_SECONDS = 5.0

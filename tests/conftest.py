@@ -6,6 +6,7 @@ faked only at its HTTP edge (``tests/fake_twilio.py``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from service.redis_server import EmbeddedRedis
 from service.runtime import Runtime, set_runtime
 from service.settings import Settings
 
-pytest_plugins = ["tests.twilio_fixtures"]
+pytest_plugins = ["tests.twilio_fixtures", "tests.postgres_fixtures"]
 
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_BASE_URL = "https://peernudge.example.org"
@@ -60,10 +61,22 @@ def redis_url(redis_server: EmbeddedRedis) -> Iterator[str]:
     yield redis_server.url
 
 
+# PEERNUDGE_TEST_DATABASE=postgresql runs every test on PostgreSQL (CI does both).
+TEST_DATABASE = os.environ.get("PEERNUDGE_TEST_DATABASE", "sqlite")
+
+
 @pytest.fixture
-def settings(tmp_path: Path, redis_url: str) -> Settings:
-    database_url = f"sqlite:///{tmp_path / 'test.db'}"
-    db.upgrade(database_url)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database for the test: SQLite, or PostgreSQL when selected."""
+    if TEST_DATABASE == "postgresql":
+        return request.getfixturevalue("migrated_pg_url")
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    db.upgrade(url)
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, redis_url: str, database_url: str) -> Settings:
     return Settings(
         instance_dir=tmp_path,
         database_url=database_url,
@@ -92,6 +105,20 @@ def app(settings: Settings, clock: Clock):
     yield app
     set_runtime(None)
     runtime.close()
+
+
+@pytest.fixture
+def make_app() -> Iterator:
+    """Build extra apps (other settings) in a test; each is closed afterwards."""
+    apps = []
+
+    def build(settings: Settings):
+        apps.append(create_app(settings))
+        return apps[-1]
+
+    yield build
+    for built in apps:
+        built.extensions["peernudge"].close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import re
 import pytest
 from sqlalchemy import select
 
-from service import create_app
 from service.models import AuditEvent, Flag, OutboundMessage, Peer
 from tests.conftest import enrol, make_specialist, sign_in
 from tests.signing import inbound_form, signed_post
@@ -213,8 +212,8 @@ def test_security_headers(client):
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_sign_in_failure_is_clear_and_attempts_are_rate_limited(settings, specialist):
-    app = create_app(settings.with_overrides(login_rate_limit=True))
+def test_sign_in_failure_is_clear_and_attempts_are_rate_limited(settings, specialist, make_app):
+    app = make_app(settings.with_overrides(login_rate_limit=True))
     client = app.test_client()
     for _ in range(10):
         response = sign_in(client, password="wrong password")

@@ -7,17 +7,13 @@ neither is available. CI installs postgresql, so these run there.
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
-from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, func, inspect, select, text, update
+from sqlalchemy import func, inspect, select, update
 
 from service import create_app, db
 from service.models import Base, CheckIn, ConsentEvent, OutboundMessage, Schedule
-from service.pgtemp import TemporaryPostgres, pg_bin
 from service.runtime import build_runtime, set_runtime
 from tests.conftest import enrol, make_specialist
 from tests.signing import inbound_form, signed_post
@@ -25,35 +21,6 @@ from workers.planner import plan_due
 from workers.sender import send_message
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[str]:
-    url = os.environ.get("PEERNUDGE_TEST_POSTGRES_URL")
-    if url:
-        yield url
-        return
-    if pg_bin() is None:
-        pytest.skip(
-            "PostgreSQL tests skipped: no server binaries (apt-get install postgresql) "
-            "and PEERNUDGE_TEST_POSTGRES_URL is not set"
-        )
-    with TemporaryPostgres() as started:
-        yield started
-
-
-@pytest.fixture
-def pg_url(postgres_server: str) -> Iterator[str]:
-    """A fresh, empty database for this test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = postgres_server.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture
@@ -134,3 +101,37 @@ def test_conversation_and_sending_on_postgres(pg_app, clock):
         assert session.scalar(select(func.count(CheckIn.id))) == 1
         kinds = session.scalars(select(ConsentEvent.kind).order_by(ConsentEvent.id)).all()
     assert kinds == ["opt_in", "opt_out"]
+
+
+def test_a_text_that_loses_a_race_for_another_row_is_handled_again_not_dropped(pg_app):
+    """On PostgreSQL two texts from one peer really run at once; the loser must not be lost.
+
+    The test holds an uncommitted transaction that creates the peer's rotation rows,
+    so the reply's own insert waits on it and then fails with a unique violation.
+    """
+    from service.conversation import IncomingSms, receive_sms
+    from service.messages import TEMPLATES_DIR
+    from service.models import InboundMessage, MessageRotation
+
+    runtime = pg_app.extensions["peernudge"]
+    peer_id = enrol(runtime, make_specialist(runtime, "jordan@example.org", "Jordan"))
+    with runtime.session_factory() as session:
+        used = set(session.scalars(select(MessageRotation.kind)))
+    kinds = [p.name for p in (TEMPLATES_DIR / "en").iterdir() if p.is_dir() and p.name not in used]
+    answers: list[str | None] = []
+    with runtime.session_factory() as blocker, blocker.begin():
+        blocker.add_all(
+            MessageRotation(peer_id=peer_id, kind=kind, last_variant="1") for kind in kinds
+        )
+        blocker.flush()
+        sms = IncomingSms("SM" + "7" * 32, "+12125550134", "+15005550006", "DONE")
+        thread = threading.Thread(target=lambda: answers.append(receive_sms(runtime, sms)))
+        thread.start()
+        thread.join(timeout=1.0)
+        assert thread.is_alive(), "the text should be waiting on the uncommitted rows"
+    thread.join(timeout=30)
+
+    assert answers and answers[0]
+    with runtime.session_factory() as session:
+        assert session.scalar(select(func.count(InboundMessage.id))) == 1
+        assert session.scalar(select(func.count(CheckIn.id))) == 1

@@ -65,10 +65,8 @@ def test_another_specialist_cannot_open_a_peers_phone(client, peer, outsider):
     assert client.get(f"/simulator/{peer}/messages").status_code == 404
 
 
-def test_the_simulator_is_off_with_the_twilio_gateway(settings):
-    from service import create_app
-
-    app = create_app(
+def test_the_simulator_is_off_with_the_twilio_gateway(settings, make_app):
+    app = make_app(
         settings.with_overrides(
             sms_gateway="twilio", twilio_account_sid="AC1", twilio_from_number="+15005550006"
         )

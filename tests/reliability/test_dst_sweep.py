@@ -65,6 +65,7 @@ def test_two_years_of_schedules_fire_once_per_local_occurrence(settings, special
         ).all()
         schedules = {s.id: s for s, _ in rows}
         zones = {s.id: s.goal.peer.timezone for s in schedules.values()}
+    sweep.close()
     by_schedule: dict[int, list[datetime]] = {}
     for schedule, occurrence in rows:
         by_schedule.setdefault(schedule.id, []).append(occurrence)
