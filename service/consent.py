@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.models import (
@@ -17,6 +17,7 @@ from service.models import (
     OPTED_IN,
     OPTED_OUT,
     PLANNED,
+    SENDING,
     ConsentEvent,
     OutboundMessage,
     Peer,
@@ -24,10 +25,18 @@ from service.models import (
 
 
 def cancel_planned(session: Session, peer_id: int, reason: str, now: datetime) -> int:
-    """Cancel every planned (not yet claimed) message of a peer; return how many."""
+    """Cancel every message of a peer not yet handed to the provider; return how many.
+
+    That includes rows a worker has claimed but not yet sent: the worker's hand-off
+    (``handed_at``) only succeeds on a row still in ``sending``, so they never go.
+    """
+    not_handed = or_(
+        OutboundMessage.status == PLANNED,
+        and_(OutboundMessage.status == SENDING, OutboundMessage.handed_at.is_(None)),
+    )
     result = session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.peer_id == peer_id, OutboundMessage.status == PLANNED)
+        .where(OutboundMessage.peer_id == peer_id, not_handed)
         .values(status=CANCELLED, skip_reason=reason, updated_at=now)
     )
     return result.rowcount or 0

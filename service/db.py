@@ -8,6 +8,8 @@ web app, the worker and the planner can share one file.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +34,7 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
             database_url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        _serialize_sqlite_transactions(engine)
+        _serialize_sqlite_transactions(engine, database_url)
         return engine
     return create_engine(database_url, pool_pre_ping=True, **kwargs)
 
@@ -43,31 +45,74 @@ def _ensure_sqlite_dir(database_url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _serialize_sqlite_transactions(engine: Engine) -> None:
-    """One SQLite transaction at a time per process, each holding the write lock.
+def _serialize_sqlite_transactions(engine: Engine, database_url: str) -> None:
+    """One SQLite write transaction at a time, across threads and processes.
 
     pysqlite's own BEGIN defers locks, so a read-then-write transaction could
     deadlock against another writer: BEGIN IMMEDIATE takes the lock up front.
-    Threads of one process queue on a Python lock instead of on SQLite's busy
-    handler, whose growing sleeps would add hundreds of milliseconds under load.
+    Waiters queue on locks that wake them the moment the holder commits (a
+    Python lock between threads, ``flock`` on a file next to the database
+    between processes) instead of on SQLite's busy handler, whose growing
+    sleeps add tens to hundreds of milliseconds when web, worker and planner
+    processes write at once.
     """
     lock = threading.RLock()
+    file_lock = FileLock(_sqlite_path(database_url))
 
     def begin(conn: Any) -> None:
         lock.acquire()
         try:
+            file_lock.acquire()
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
+            file_lock.release()
             lock.release()
             raise
 
     def end(conn: Any) -> None:
         with contextlib.suppress(RuntimeError):  # released already (the BEGIN itself failed)
+            file_lock.release()
             lock.release()
 
     event.listen(engine, "begin", begin)
     event.listen(engine, "commit", end)
     event.listen(engine, "rollback", end)
+
+
+class FileLock:
+    """An exclusive ``flock`` on ``<database>.lock``, opened once per process.
+
+    flock belongs to an open file, which a forked child (an RQ work horse) would
+    share with its parent, so the file is opened again in each new process.
+    The caller's thread lock makes sure one thread per process holds it.
+    """
+
+    def __init__(self, database_path: str | None) -> None:
+        self.path = f"{database_path}.lock" if database_path else None
+        self.fd: int | None = None
+        self.pid = 0
+        self.depth = 0  # the thread lock is re-entrant, so this is too
+
+    def acquire(self) -> None:
+        if self.path is None:
+            return
+        if self.pid != os.getpid():
+            self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            self.depth = 0
+        if self.depth == 0:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)  # type: ignore[arg-type]
+        self.depth += 1
+
+    def release(self) -> None:
+        if self.depth > 0 and self.pid == os.getpid():
+            self.depth -= 1
+            if self.depth == 0:
+                fcntl.flock(self.fd, fcntl.LOCK_UN)  # type: ignore[arg-type]
+
+
+def _sqlite_path(database_url: str) -> str | None:
+    path = database_url.split(":///", 1)[-1]
+    return None if not path or path == ":memory:" else path
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -95,8 +95,14 @@ def environment(directory: str) -> Environment:
 
 def variants(kind: str, language: str, directory: Path = TEMPLATES_DIR) -> list[str]:
     """Variant names (file stems) for a kind in a language, sorted."""
+    return list(_variants(kind, language, directory))
+
+
+@lru_cache(maxsize=1024)
+def _variants(kind: str, language: str, directory: Path) -> tuple[str, ...]:
+    # Templates ship with the code: listing a folder once per process is enough.
     folder = directory / language / kind
-    return sorted(path.stem for path in folder.glob("*.txt")) if folder.is_dir() else []
+    return tuple(sorted(p.stem for p in folder.glob("*.txt"))) if folder.is_dir() else ()
 
 
 def choose_language(kind: str, language: str | None, directory: Path = TEMPLATES_DIR) -> str:

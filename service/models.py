@@ -217,6 +217,8 @@ class OutboundMessage(Base):
     sent_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set just before the provider is called: a row in `sending` without it never left.
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -6,11 +6,21 @@ import pytest
 from rq import SimpleWorker
 from sqlalchemy import select, update
 
-from service.models import FAILED, PLANNED, SENDING, SENT, SKIPPED, Flag, OutboundMessage, Schedule
+from service.models import (
+    FAILED,
+    PLANNED,
+    SENDING,
+    SENT,
+    SKIPPED,
+    Flag,
+    OutboundMessage,
+    Peer,
+    Schedule,
+)
 from tests.conftest import enrol
 from workers.planner import plan_due
 from workers.reconciler import reconcile
-from workers.sender import claim, send_message
+from workers.sender import claim, mark_handed, send_message
 
 PHONE = "+12125550134"
 
@@ -88,7 +98,8 @@ def test_a_crash_twilio_has_no_record_of_is_flagged_not_resent(
     due_now(twilio_runtime, clock)
     plan_due(twilio_runtime, clock.current)
     (row,) = rows(twilio_runtime)
-    assert claim(twilio_runtime, row.id, clock.current)  # then the worker died
+    assert claim(twilio_runtime, row.id, clock.current)
+    assert mark_handed(twilio_runtime, row.id)  # then the worker died, mid-request
     clock.advance(minutes=6)
     reconcile(twilio_runtime)
     settled = rows(twilio_runtime)[0]
@@ -97,6 +108,34 @@ def test_a_crash_twilio_has_no_record_of_is_flagged_not_resent(
     assert checkins_sent(fake_twilio) == []
     with twilio_runtime.session_factory() as session:
         assert [f.kind for f in session.scalars(select(Flag))] == ["delivery_failure"]
+
+
+def test_a_row_claimed_but_never_handed_to_twilio_is_planned_again_and_sent_once(
+    twilio_runtime, fake_twilio, sam, clock
+):
+    due_now(twilio_runtime, clock)
+    plan_due(twilio_runtime, clock.current)
+    (row,) = rows(twilio_runtime)
+    assert claim(twilio_runtime, row.id, clock.current)  # the worker died before calling Twilio
+    clock.advance(minutes=6)
+    reconcile(twilio_runtime)
+    assert rows(twilio_runtime)[0].status == PLANNED
+    assert send_message(twilio_runtime, row.id) == "sent"
+    assert len(checkins_sent(fake_twilio)) == 1
+
+
+def test_stop_cancels_a_claimed_row_before_it_is_handed_over(twilio_runtime, sam, clock):
+    from service.consent import record_opt_out
+
+    due_now(twilio_runtime, clock)
+    plan_due(twilio_runtime, clock.current)
+    (row,) = rows(twilio_runtime)
+    assert claim(twilio_runtime, row.id, clock.current)
+    with twilio_runtime.session_factory() as session, session.begin():
+        peer = session.get(Peer, sam)
+        record_opt_out(session, peer.phone, peer, "sms", clock.current)
+    assert not mark_handed(twilio_runtime, row.id)  # so the worker never calls the provider
+    assert rows(twilio_runtime)[0].status == "cancelled"
 
 
 @pytest.fixture

@@ -13,12 +13,14 @@ import time
 from redis import Redis
 from redis.exceptions import RedisError
 
-# KEYS[1]: the sender's key. ARGV: now (s), interval (s), ttl (s). Returns the slot time.
+# KEYS[1]: the sender's key. ARGV: now (s), interval (s), ttl (s), count.
+# Reserves ``count`` consecutive slots; returns the first one's time.
 RESERVE = """
 local now = tonumber(ARGV[1])
 local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
 if slot < now then slot = now end
-redis.call('SET', KEYS[1], tostring(slot + tonumber(ARGV[2])), 'EX', tonumber(ARGV[3]))
+local after = slot + tonumber(ARGV[2]) * tonumber(ARGV[4])
+redis.call('SET', KEYS[1], tostring(after), 'EX', tonumber(ARGV[3]))
 return tostring(slot)
 """
 
@@ -34,13 +36,18 @@ class RateLimiter:
 
     def reserve(self) -> float:
         """The wall-clock time at which this send may go (now, or later)."""
+        return self.reserve_many(1)[0]
+
+    def reserve_many(self, count: int) -> list[float]:
+        """``count`` consecutive slots in one round trip (a batch of sends)."""
         now = time.time()
-        if self._script is None:
-            return now
+        if self._script is None or count == 0:
+            return [now] * count
         try:
-            return float(self._script(keys=[self.key], args=[now, self.interval, 3600]))
+            first = float(self._script(keys=[self.key], args=[now, self.interval, 3600, count]))
         except RedisError:
-            return now  # no shared rate without Redis; the provider's own 429 still guards
+            return [now] * count  # no shared rate without Redis; the provider's 429 still guards
+        return [first + i * self.interval for i in range(count)]
 
     def wait(self, max_wait: float | None = None) -> float | None:
         """Reserve a slot and sleep until it; None (without sleeping) when it is too far."""

@@ -30,7 +30,9 @@ STALE_AFTER = timedelta(minutes=5)
 def reconcile(runtime: Runtime, now: datetime | None = None) -> int:
     """One pass; return how many rows it re-queued or resolved."""
     now = now or runtime.now()
-    return requeue_planned(runtime, now) + resolve_stuck(runtime, now)
+    # Stuck rows first: one planned again is then queued in this same pass.
+    settled = resolve_stuck(runtime, now)
+    return settled + requeue_planned(runtime, now)
 
 
 def requeue_planned(runtime: Runtime, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:
@@ -73,6 +75,8 @@ def resolve_stuck(runtime: Runtime, now: datetime) -> int:
 def settle(runtime: Runtime, message_id: int, now: datetime) -> int:
     """Sent if the provider has it; otherwise planned again only when that is provably safe.
 
+    A row never handed to the provider (no ``handed_at``) is safe: nothing left.
+
     The simulator knows for certain what it delivered. Twilio's message list
     can lag behind what it accepted, so "not found there" is no proof the peer
     did not get it: such a row is marked failed ``unconfirmed`` and flagged for
@@ -83,16 +87,17 @@ def settle(runtime: Runtime, message_id: int, now: datetime) -> int:
         if message is None or message.status != SENDING:
             return 0
         gateway = runtime.gateway
-        known = (
-            gateway.lookup(message.provider_id)
-            if message.provider_id
-            else gateway.find_sent(message.to_phone, message.body or "", message.claimed_at)
-        )
+        if message.handed_at is None:
+            known = None  # claimed, but the worker died before it called the provider
+        elif message.provider_id:
+            known = gateway.lookup(message.provider_id)
+        else:
+            known = gateway.find_sent(message.to_phone, message.body or "", message.claimed_at)
         if known is not None:
             message.status, message.provider_id = SENT, known.provider_id
             message.sent_at = message.sent_at or message.claimed_at
             log.info("message %s was sent before a crash; recorded", message_id)
-        elif not gateway.confirms_absence:
+        elif message.handed_at is not None and not gateway.confirms_absence:
             message.status, message.error_code = FAILED, "unconfirmed"
             message.error_message = "a sender crashed mid-send and the provider has no record yet"
             if message.peer_id is not None:

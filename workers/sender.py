@@ -12,12 +12,15 @@ many provider requests in flight; the shared rate limiter spaces them out.
 from __future__ import annotations
 
 import logging
+import time as wallclock
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from service import metrics
 from service.gateways import GatewayError
@@ -32,6 +35,7 @@ from service.models import (
     SENT,
     SKIPPED,
     Goal,
+    MessageRotation,
     OutboundMessage,
     Peer,
 )
@@ -49,7 +53,9 @@ AUTOMATED = {"checkin", "encouragement", "milestone", "summary", "reengagement"}
 DEFERRED_KINDS = {"welcome", "reengagement"}
 COUNTED_STATUSES = ("sending", "sent", "delivered", "undelivered")
 MAX_ATTEMPTS = 6
-BATCH_THREADS = 32
+BATCH_THREADS = 50  # a whole batch (enqueue.BATCH_SIZE) in flight at once
+# Rows are claimed at most this long before their rate slot.
+CLAIM_AHEAD_SECONDS = 0.5
 
 
 def send_nudge(message_id: int) -> str:
@@ -59,22 +65,219 @@ def send_nudge(message_id: int) -> str:
 
 def send_batch(message_ids: list[int]) -> dict[int, str]:
     """RQ job: send many messages concurrently; a transient failure re-raises for a retry."""
-    runtime = current_runtime()
+    return send_many(current_runtime(), message_ids)
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A claimed, checked and rendered message, waiting for its rate slot."""
+
+    id: int
+    to: str
+    body: str
+    kind: str
+    slot: float
+
+
+def send_many(runtime: Runtime, message_ids: list[int]) -> dict[int, str]:
+    """Send a batch: claim, check and render many rows per transaction, send them in
+    parallel, record the results in one more transaction.
+
+    Rate slots are reserved first (as one message would), and only the rows whose
+    slot is close are claimed at a time, so no row sits in ``sending`` while it
+    waits for a slow rate: a STOP arriving meanwhile still cancels it.
+    """
+    slots = deque(
+        zip(message_ids, rate_limiter(runtime).reserve_many(len(message_ids)), strict=True)
+    )
     outcomes: dict[int, str] = {}
     transient: list[GatewayError] = []
-
-    def one(message_id: int) -> None:
-        try:
-            outcomes[message_id] = send_message(runtime, message_id)
-        except GatewayError as error:
-            outcomes[message_id] = "retry"
-            transient.append(error)
-
     with ThreadPoolExecutor(max_workers=min(BATCH_THREADS, max(1, len(message_ids)))) as pool:
-        list(pool.map(one, message_ids))
+        while slots:
+            wait_until(slots[0][1] - CLAIM_AHEAD_SECONDS)
+            horizon = wallclock.time() + CLAIM_AHEAD_SECONDS
+            chunk = {}
+            while slots and slots[0][1] <= horizon:
+                message_id, slot = slots.popleft()
+                chunk[message_id] = slot
+            ready = claim_and_prepare(runtime, chunk, outcomes)
+            results = list(pool.map(lambda item: provide(runtime, item), ready))
+            record_results(runtime, results, outcomes, transient)
     if transient:
         raise transient[0]  # RQ retries the job; rows already sent are no longer planned
     return outcomes
+
+
+def claim_and_prepare(
+    runtime: Runtime, slots: dict[int, float], outcomes: dict[int, str]
+) -> list[Ready]:
+    """One transaction: claim the rows still planned, re-check each, render what may go."""
+    now = runtime.now()
+    ready, deferred, skipped = [], [], Counter()
+    with runtime.session_factory() as session, session.begin():
+        claimed = claim_many(session, list(slots), now)
+        messages, peers = load_batch(session, claimed)
+        seen: set[int | None] = set()
+        with session.no_autoflush:  # one flush at commit, not one per message...
+            for message in messages:
+                if message.peer_id in seen:
+                    session.flush()  # ...unless a peer's earlier message must count (daily cap)
+                seen.add(message.peer_id)
+                with handling_nudge(message.id):
+                    verdict = check_and_render(
+                        runtime, session, message, peers.get(message.peer_id), now
+                    )
+                if verdict is None:
+                    body, slot = message.body or "", slots[message.id]
+                    ready.append(Ready(message.id, message.to_phone, body, message.kind, slot))
+                    continue
+                outcomes[message.id] = verdict
+                if verdict == "deferred":
+                    deferred.append((message.id, message.due_at))
+                elif verdict.startswith("skipped:"):
+                    skipped[verdict[8:]] += 1
+    for message_id in set(slots) - set(claimed):
+        outcomes[message_id] = "not-planned"
+    if deferred:
+        from workers.enqueue import enqueue_sends
+
+        enqueue_sends(runtime, deferred)
+    for reason, number in skipped.items():
+        metrics.count(runtime.redis, "peernudge_nudges_skipped", number, reason=reason)
+    return ready
+
+
+def claim_many(session: Session, ids: list[int], now: datetime) -> list[int]:
+    """planned -> sending for those of ``ids`` still planned, in one statement."""
+    return list(
+        session.scalars(
+            update(OutboundMessage)
+            .where(OutboundMessage.id.in_(ids), OutboundMessage.status == PLANNED)
+            .values(
+                status=SENDING,
+                claimed_at=now,
+                attempts=OutboundMessage.attempts + 1,
+                updated_at=now,
+            )
+            .returning(OutboundMessage.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def load_batch(
+    session: Session, ids: list[int]
+) -> tuple[list[OutboundMessage], dict[int | None, Peer]]:
+    """The claimed rows with their peers, specialists, goals and wording rotations, in
+    a few queries. The objects are held on purpose: the session's identity map keeps
+    only weak references, and every later ``session.get`` should find them there.
+    """
+    messages = list(
+        session.scalars(
+            select(OutboundMessage).where(OutboundMessage.id.in_(ids)).order_by(OutboundMessage.id)
+        )
+    )
+    peer_ids = {m.peer_id for m in messages if m.peer_id}
+    peers = session.scalars(
+        select(Peer).where(Peer.id.in_(peer_ids)).options(selectinload(Peer.specialist))
+    ).all()
+    goal_ids = {m.goal_id for m in messages if m.goal_id}
+    session.info["held"] = [
+        *session.scalars(select(Goal).where(Goal.id.in_(goal_ids))),
+        *session.scalars(select(MessageRotation).where(MessageRotation.peer_id.in_(peer_ids))),
+    ]
+    return messages, {peer.id: peer for peer in peers}
+
+
+def check_and_render(
+    runtime: Runtime, session: Session, message: OutboundMessage, peer: Peer | None, now: datetime
+) -> str | None:
+    """The send-time checks, then the body; None when the message may go now.
+
+    A template that cannot render fails its own row, not the whole batch.
+    """
+    verdict = check_before_send(runtime, session, message, peer, now)
+    if verdict is not None:
+        return verdict
+    try:
+        prepare_body(runtime, session, message, peer)
+    except Exception:
+        log.exception("message %s could not be rendered", message.id)
+        message.status, message.error_code, message.updated_at = FAILED, "render", now
+        return "failed:render"
+    return None
+
+
+def wait_until(moment: float) -> None:
+    delay = moment - wallclock.time()
+    if delay > 0:
+        wallclock.sleep(delay)
+
+
+def provide(runtime: Runtime, item: Ready) -> tuple[Ready, str | GatewayError | None]:
+    """Hand one message to the gateway at its slot: the provider id, the error, or None
+    when it was cancelled (STOP, pause) after it was claimed."""
+    with handling_nudge(item.id):
+        wait_until(item.slot)
+        if not mark_handed(runtime, item.id):
+            return item, None
+        callback = f"{runtime.settings.public_base_url}/sms/status"
+        try:
+            return item, runtime.gateway.send_sms(item.to, item.body, callback)
+        except GatewayError as error:
+            return item, error
+
+
+def mark_handed(runtime: Runtime, message_id: int) -> bool:
+    """Record that the provider is about to be called; False if the row was cancelled.
+
+    After a crash the reconciler knows a row without this never left: it is planned
+    again instead of being written off as unconfirmed.
+    """
+    table = OutboundMessage.__table__
+    with runtime.engine.begin() as connection:
+        result = connection.execute(
+            table.update()
+            .where(table.c.id == message_id, table.c.status == SENDING, table.c.handed_at.is_(None))
+            .values(handed_at=runtime.now())
+        )
+    return result.rowcount == 1
+
+
+def record_results(
+    runtime: Runtime,
+    results: list[tuple[Ready, str | GatewayError | None]],
+    outcomes: dict[int, str],
+    transient: list[GatewayError],
+) -> None:
+    """Sent rows in one statement; failures one by one (rare, each with its side effects)."""
+    now = runtime.now()
+    sent = [(item, result) for item, result in results if isinstance(result, str)]
+    if sent:
+        table = OutboundMessage.__table__
+        with runtime.session_factory() as session, session.begin():
+            session.execute(
+                table.update()
+                .where(table.c.id == bindparam("message_id"), table.c.status == SENDING)
+                .values(
+                    status=SENT, provider_id=bindparam("provider"), sent_at=now, updated_at=now
+                ),
+                [{"message_id": item.id, "provider": provider_id} for item, provider_id in sent],
+            )
+        for kind, number in Counter(item.kind for item, _ in sent).items():
+            metrics.count(runtime.redis, "peernudge_nudges_sent", number, kind=kind)
+        for item, _ in sent:
+            outcomes[item.id] = "sent"
+        log.info("%s messages sent", len(sent))
+    for item, result in results:
+        if result is None:
+            outcomes[item.id] = "cancelled"
+        elif isinstance(result, GatewayError):
+            try:
+                outcomes[item.id] = record_failure(runtime, item.id, result)
+            except GatewayError as error:
+                outcomes[item.id] = "retry"
+                transient.append(error)
 
 
 def send_message(runtime: Runtime, message_id: int) -> str:
@@ -97,9 +300,9 @@ def attempt(runtime: Runtime, message_id: int) -> str:
             return "not-planned"
         message = session.get(OutboundMessage, message_id)
         peer = session.get(Peer, message.peer_id) if message.peer_id else None
-        verdict = check_before_send(runtime, session, message, peer, now)
+        verdict = check_and_render(runtime, session, message, peer, now)
         if verdict is None:
-            prepare_body(runtime, session, message, peer)
+            message.handed_at = now  # the provider is called right after this commits
         to, body, due = message.to_phone, message.body, message.due_at
     if verdict == "deferred":
         from workers.enqueue import enqueue_sends
@@ -202,18 +405,21 @@ def defer_to_window(message: OutboundMessage, local: datetime, opens: time, now:
     return "deferred"
 
 
+# Built once: it runs for every automated message, and building it costs more than running it.
+SENT_SINCE = select(func.count(OutboundMessage.id)).where(
+    OutboundMessage.peer_id == bindparam("peer_id"),
+    OutboundMessage.id != bindparam("message_id"),
+    OutboundMessage.kind.in_(sorted(AUTOMATED)),
+    OutboundMessage.status.in_(COUNTED_STATUSES),
+    OutboundMessage.claimed_at >= bindparam("since"),
+)
+
+
 def sent_today(session: Session, peer: Peer, message: OutboundMessage, local: datetime) -> int:
     """Automated messages sent (or being sent) to the peer since local midnight, not this one."""
     midnight = local_instant(local.date(), time(0), local.tzinfo)  # type: ignore[arg-type]
-    return session.scalar(
-        select(func.count(OutboundMessage.id)).where(
-            OutboundMessage.peer_id == peer.id,
-            OutboundMessage.id != message.id,
-            OutboundMessage.kind.in_(AUTOMATED),
-            OutboundMessage.status.in_(COUNTED_STATUSES),
-            OutboundMessage.claimed_at >= midnight,
-        )
-    )
+    values = {"peer_id": peer.id, "message_id": message.id, "since": midnight}
+    return session.scalar(SENT_SINCE, values) or 0
 
 
 def prepare_body(

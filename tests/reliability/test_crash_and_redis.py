@@ -103,13 +103,15 @@ def settle(runtime, clock_offset: timedelta) -> None:
 
 
 def drained(runtime, quiet: float = 3.0, limit: float = 60.0) -> None:
-    """Wait until nothing is planned, or nothing has been sent for ``quiet`` seconds."""
+    """Wait until nothing is planned or being sent, or nothing was sent for ``quiet`` s
+    while no job is waiting (a queued job means workers, perhaps still starting, have work).
+    """
     deadline, last, still_since = time.monotonic() + limit, None, time.monotonic()
     while time.monotonic() < deadline:
         counts = statuses(runtime)
-        if counts[PLANNED] == 0:
+        if counts[PLANNED] == 0 and counts[SENDING] == 0:
             return
-        if counts["sent"] != last:
+        if counts["sent"] != last or runtime.queue.count:
             last, still_since = counts["sent"], time.monotonic()
         elif time.monotonic() - still_since > quiet:
             return

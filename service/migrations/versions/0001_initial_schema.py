@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 17:15:54.361787
+Create Date: 2026-11-22 20:56:10.091506
 
 """
 from typing import Sequence, Union
@@ -213,6 +213,7 @@ def upgrade() -> None:
     sa.Column('sent_by', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('claimed_at', sa.DateTime(), nullable=True),
+    sa.Column('handed_at', sa.DateTime(), nullable=True),
     sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['goal_id'], ['goals.id'], name=op.f('fk_outbound_messages_goal_id_goals')),
