@@ -28,6 +28,7 @@ class SignedInSpecialist(UserMixin):
         self.name = specialist.name
         self.email = specialist.email
         self.role = specialist.role
+        self.timezone = specialist.timezone or "UTC"
 
     @property
     def is_admin(self) -> bool:

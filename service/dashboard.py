@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service import charts
+from service import charts, plans
 from service.flags import KIND_LABELS, attention_key
 from service.models import (
     OPTED_IN,
@@ -173,6 +173,7 @@ def caseload():
 
 def enrolment_from(form: Any) -> Enrolment:
     timezone = (form.get("timezone") or "").strip() or None
+    window_start, window_end = preferred_window(form)
     return Enrolment(
         phone=form.get("phone", ""),
         name=form.get("name", ""),
@@ -186,6 +187,8 @@ def enrolment_from(form: Any) -> Enrolment:
         consent_method=form.get("consent_method", "in person"),
         encouragement=form.get("encouragement", "2x-week"),
         summary_day=form.get("summary_day", "sun"),
+        window_start=window_start,
+        window_end=window_end,
     )
 
 
@@ -207,7 +210,7 @@ def enrol():
         error = "Record the peer's consent before enrolling: nothing is sent without it."
         return render_template("enrol.html", form=form, error=error), 400
     try:
-        window = preferred_window(form)
+        enrolment = enrolment_from(form)
     except ValueError:
         return render_template(
             "enrol.html", form=form, error="Preferred hours must look like 09:00."
@@ -216,8 +219,7 @@ def enrol():
     try:
         with rt.session_factory() as session, session.begin():
             owner = session.get(Specialist, current_user.id)
-            peer = enrol_peer(session, rt.settings, owner, enrolment_from(form), rt.now())
-            peer.window_start, peer.window_end = window
+            peer = enrol_peer(session, rt.settings, owner, enrolment, rt.now())
             audit(session, "enrolled", peer.id, goal=peer.goals[0].text)
             peer_id, consented = peer.id, peer.consent == OPTED_IN
     except EnrolmentError as error:
@@ -234,6 +236,11 @@ def enrol():
             "error",
         )
     return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
+
+
+def specialist_zone() -> ZoneInfo:
+    """The signed-in specialist's own time zone, for times shown next to the peer's."""
+    return ZoneInfo(current_user.timezone)
 
 
 def upcoming(session: Session, peer: Peer, count: int = 5) -> list[datetime]:
@@ -296,6 +303,11 @@ def peer_page(peer_id: int):
                 .limit(30)
             ).all(),
             "charts": [charts.progress_svg(session, g, today) for g in peer.goals if g.active],
+            "window": [t.strftime("%H:%M") for t in allowed_window(runtime().settings, peer)],
+            "schedule_fields": plans.schedule_fields,
+            "is_paused": plans.is_paused,
+            "cadences": plans.CADENCES,
+            "my_zone": specialist_zone(),
             "in_window": within_window(
                 now.astimezone(ZoneInfo(peer.timezone)).time(),
                 *allowed_window(runtime().settings, peer),
@@ -388,3 +400,22 @@ def export_peer(peer_id: int):
     return Response(
         buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": disposition}
     )
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """The specialist's own settings: the time zone dashboard times are shown in."""
+    from zoneinfo import available_timezones
+
+    if request.method == "POST":
+        zone = (request.form.get("timezone") or "").strip()
+        if zone not in available_timezones():
+            flash(f"Not saved: {zone!r} is not a time zone name like America/Chicago.", "error")
+            return render_template("account.html", zone=zone), 400
+        with runtime().session_factory() as session, session.begin():
+            session.get(Specialist, current_user.id).timezone = zone
+            audit(session, "time zone changed", None, timezone=zone)
+        flash(f"Times are now shown in {zone} too.", "status")
+        return redirect(url_for("dashboard.account"), code=303)
+    return render_template("account.html", zone=current_user.timezone)

@@ -71,6 +71,8 @@ class Specialist(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
+    # Times on the dashboard are shown in the peer's zone and in this one.
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     role: Mapped[str] = mapped_column(String(20), default="specialist")  # specialist | admin
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -60,6 +60,8 @@ class Enrolment:
     consent_method: str = "in person"
     encouragement: str = "2x-week"  # its own cadence, chosen by the peer; "off" for none
     summary_day: str = "sun"  # the weekly summary; "off" for none
+    window_start: time | None = None  # the peer's own hours, inside the program's
+    window_end: time | None = None
 
 
 def allowed_window(settings: Settings, peer: Peer | None = None) -> tuple[time, time]:
@@ -71,6 +73,18 @@ def allowed_window(settings: Settings, peer: Peer | None = None) -> tuple[time, 
     if peer is not None and peer.window_end is not None:
         end = min(end, peer.window_end)
     return start, end
+
+
+def check_preferred_hours(settings: Settings, start: time | None, end: time | None) -> None:
+    """The peer's own hours must leave some time inside the program's window."""
+    window = allowed_window(settings)
+    first, last = max(window[0], start or window[0]), min(window[1], end or window[1])
+    if first >= last:
+        raise EnrolmentError(
+            f"preferred hours must overlap the program's hours "
+            f"({window[0].strftime('%H:%M')}-{window[1].strftime('%H:%M')}) and start before "
+            "they end"
+        )
 
 
 def check_times(times: str, window: tuple[time, time]) -> str:
@@ -134,6 +148,7 @@ def enrol_peer(
         raise EnrolmentError("a goal of at most 160 characters, in the peer's words, is needed")
     if session.scalar(select(Peer.id).where(Peer.phone == phone)) is not None:
         raise EnrolmentError(f"{phone} is already enrolled")
+    check_preferred_hours(settings, enrolment.window_start, enrolment.window_end)
     peer = Peer(
         specialist=specialist,
         phone=phone,
@@ -142,13 +157,21 @@ def enrol_peer(
         language=enrolment.language,
         strengths=enrolment.strengths,
         reasons=enrolment.reasons,
+        window_start=enrolment.window_start,
+        window_end=enrolment.window_end,
         created_at=now,
     )
     session.add(peer)
     goal = Goal(peer=peer, text=goal_text, position=1, created_at=now)
     try:
         schedule = add_schedule(
-            session, goal, enrolment.days, enrolment.times, zone, now, allowed_window(settings)
+            session,
+            goal,
+            enrolment.days,
+            enrolment.times,
+            zone,
+            now,
+            allowed_window(settings, peer),
         )
         add_companion_schedules(session, settings, goal, enrolment, zone, now)
     except ScheduleError as error:
@@ -189,7 +212,7 @@ def add_companion_schedules(
     now: datetime,
 ) -> None:  # fmt: skip
     """Encouragement on the peer's own cadence and the weekly summary, if they want them."""
-    window = allowed_window(settings)
+    window = allowed_window(settings, goal.peer)
     if enrolment.encouragement != "off":
         at = companion_time(ENCOURAGEMENT_TIME, window)
         add_schedule(session, goal, enrolment.encouragement, at, zone, now, window,

@@ -1,0 +1,137 @@
+"""Dashboard forms for a peer's plan: add, change, pause, resume and remove goals, and
+the encouragement cadence. Each change is audited and redirects back to the peer page
+with a message saying what happened (or why it could not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import login_required
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from service import plans
+from service.dashboard import audit, peer_or_404
+from service.models import Goal, Peer
+from service.web import runtime
+
+bp = Blueprint("plans", __name__)
+GOAL_ACTIONS = {"pause": "goal paused", "resume": "goal resumed", "remove": "goal removed"}
+
+
+def goal_of(peer: Peer, goal_id: int) -> Goal:
+    goal = next((g for g in peer.goals if g.id == goal_id and g.active), None)
+    if goal is None:
+        abort(404)
+    return goal
+
+
+def change(peer_id: int, action: Callable[[Session, Peer], str]) -> Response:
+    """Run one plan change in a transaction; flash its message or the reason it failed."""
+    rt = runtime()
+    try:
+        with rt.session_factory() as session, session.begin():
+            message = action(session, peer_or_404(session, peer_id))
+        flash(message, "status")
+    except plans.PlanError as error:
+        flash(f"Not changed: {error}.", "error")
+    return redirect(url_for("dashboard.peer_page", peer_id=peer_id) + "#plan", code=303)
+
+
+@bp.post("/peers/<int:peer_id>/goals")
+@login_required
+def add_goal(peer_id: int) -> Response:
+    form = request.form
+
+    def act(session: Session, peer: Peer) -> str:
+        rt = runtime()
+        goal = plans.add_goal(
+            session,
+            rt.settings,
+            peer,
+            form.get("text", ""),
+            form.get("days", "daily"),
+            form.get("times", ""),
+            rt.now(),
+        )
+        session.flush()
+        audit(
+            session,
+            "goal added",
+            peer.id,
+            goal=goal.text,
+            days=form.get("days"),
+            times=form.get("times"),
+        )
+        return f"Goal added: {goal.text}"
+
+    return change(peer_id, act)
+
+
+@bp.post("/peers/<int:peer_id>/goals/<int:goal_id>")
+@login_required
+def edit_goal(peer_id: int, goal_id: int) -> Response:
+    form = request.form
+
+    def act(session: Session, peer: Peer) -> str:
+        rt, goal = runtime(), goal_of(peer, goal_id)
+        before = (goal.text, *(plans.schedule_fields(goal)))
+        moved = plans.change_goal(
+            session,
+            rt.settings,
+            goal,
+            form.get("text", ""),
+            form.get("days", ""),
+            form.get("times", ""),
+            rt.now(),
+        )
+        after = (goal.text, *(plans.schedule_fields(goal)))
+        audit(session, "goal changed", peer.id, goal_id=goal.id, before=before, after=after)
+        return (
+            "Check-in times changed; texts already planned for the old times are cancelled."
+            if moved
+            else "Goal saved."
+        )
+
+    return change(peer_id, act)
+
+
+@bp.post("/peers/<int:peer_id>/goals/<int:goal_id>/<any(pause, resume, remove):verb>")
+@login_required
+def goal_state(peer_id: int, goal_id: int, verb: str) -> Response:
+    def act(session: Session, peer: Peer) -> str:
+        rt, goal = runtime(), goal_of(peer, goal_id)
+        if verb == "pause":
+            plans.pause_goal(session, goal, rt.now())
+            message = f"Check-ins for \u201c{goal.text}\u201d are paused."
+        elif verb == "resume":
+            plans.resume_goal(goal, rt.now())
+            message = f"Check-ins for \u201c{goal.text}\u201d start again at the next time."
+        else:
+            plans.remove_goal(session, goal, rt.now())
+            message = f"\u201c{goal.text}\u201d is off the plan (its history stays)."
+        audit(session, GOAL_ACTIONS[verb], peer.id, goal_id=goal.id, goal=goal.text)
+        return message
+
+    return change(peer_id, act)
+
+
+@bp.post("/peers/<int:peer_id>/encouragement")
+@login_required
+def encouragement(peer_id: int) -> Response:
+    cadence = request.form.get("cadence", "")
+
+    def act(session: Session, peer: Peer) -> str:
+        rt = runtime()
+        before = peer.encouragement
+        plans.set_encouragement(session, rt.settings, peer, cadence, rt.now())
+        audit(session, "encouragement changed", peer.id, before=before, after=cadence)
+        return (
+            "Encouragement texts are off."
+            if cadence == "off"
+            else (f"Encouragement texts: {cadence.replace('-', ' a ')}.")
+        )
+
+    return change(peer_id, act)

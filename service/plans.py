@@ -1,0 +1,198 @@
+"""Changes a specialist makes to a peer's plan with them: goals, check-in times, cadence.
+
+Every change that makes planned texts obsolete cancels them in the same
+transaction, so a send job already queued finds its row cancelled. Times are
+checked against the hours texts may go to this peer (the program's window,
+narrowed by the peer's own), with a message saying why when they do not fit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from service.models import CANCELLED, PLANNED, Goal, OutboundMessage, Peer, Schedule
+from service.peers import (
+    ENCOURAGEMENT_TIME,
+    ScheduleError,
+    add_schedule,
+    allowed_window,
+    check_times,
+    companion_time,
+)
+from service.recurrence import next_occurrence, parse_days, recurrence
+from service.settings import Settings
+
+MAX_GOAL_CHARS = 160
+MAX_GOALS = 5
+CADENCES = ("off", "daily", "weekdays", "1x-week", "2x-week", "3x-week")
+
+
+class PlanError(ValueError):
+    """A change that cannot be made; the message says why, for the specialist."""
+
+
+def goal_text(raw: str) -> str:
+    text = " ".join((raw or "").split())
+    if not text or len(text) > MAX_GOAL_CHARS:
+        raise PlanError(f"a goal of at most {MAX_GOAL_CHARS} characters, in the peer's words")
+    return text
+
+
+def cancel_for_goal(session: Session, goal: Goal, reason: str, now: datetime) -> int:
+    """Cancel the planned texts of one goal (all its schedules)."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.goal_id == goal.id, OutboundMessage.status == PLANNED)
+        .values(status=CANCELLED, skip_reason=reason, updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+def add_goal(
+    session: Session,
+    settings: Settings,
+    peer: Peer,
+    text: str,
+    days: str,
+    times: str,
+    now: datetime,
+) -> Goal:
+    """A new goal with its own check-in schedule."""
+    active = [goal for goal in peer.goals if goal.active]
+    if len(active) >= MAX_GOALS:
+        raise PlanError(f"a peer can work on at most {MAX_GOALS} goals at a time")
+    position = (
+        session.scalar(select(func.max(Goal.position)).where(Goal.peer_id == peer.id)) or 0
+    ) + 1
+    goal = Goal(peer=peer, text=goal_text(text), position=position, created_at=now)
+    session.add(goal)
+    try:
+        add_schedule(session, goal, days, times, peer.timezone, now, allowed_window(settings, peer))
+    except (ScheduleError, ValueError) as error:
+        raise PlanError(str(error)) from None
+    return goal
+
+
+def checkin_schedule(goal: Goal) -> Schedule | None:
+    return next((s for s in goal.schedules if s.kind == "checkin"), None)
+
+
+def schedule_fields(goal: Goal) -> tuple[str, str]:
+    """The check-in days and times, for the audit log and the form."""
+    schedule = checkin_schedule(goal)
+    return (schedule.days, schedule.times) if schedule else ("", "")
+
+
+def change_goal(
+    session: Session,
+    settings: Settings,
+    goal: Goal,
+    text: str,
+    days: str,
+    times: str,
+    now: datetime,
+) -> bool:
+    """New words and/or new check-in days and times; True when the schedule changed."""
+    goal.text = goal_text(text)
+    schedule = checkin_schedule(goal)
+    try:
+        normal_days, _ = parse_days(days)
+        normal_times = check_times(times, allowed_window(settings, goal.peer))
+    except (ScheduleError, ValueError) as error:
+        raise PlanError(str(error)) from None
+    if schedule is None:
+        add_schedule(
+            session,
+            goal,
+            normal_days,
+            normal_times,
+            goal.peer.timezone,
+            now,
+            allowed_window(settings, goal.peer),
+        )
+        return True
+    if (schedule.days, schedule.times) == (normal_days, normal_times):
+        return False
+    schedule.days, schedule.times = normal_days, normal_times
+    if schedule.active:
+        restart(schedule, goal.peer, now)
+    cancel_schedule(session, schedule, "schedule_changed", now)
+    return True
+
+
+def restart(schedule: Schedule, peer: Peer, now: datetime) -> None:
+    """Next occurrence after now: a change never triggers a burst of past ones."""
+    rule = recurrence(schedule.days, schedule.times)
+    schedule.next_due_at = next_occurrence(rule, ZoneInfo(peer.timezone), now)
+
+
+def cancel_schedule(session: Session, schedule: Schedule, reason: str, now: datetime) -> int:
+    result = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.schedule_id == schedule.id, OutboundMessage.status == PLANNED)
+        .values(status=CANCELLED, skip_reason=reason, updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+def is_paused(goal: Goal) -> bool:
+    return goal.active and not any(s.active for s in goal.schedules if s.kind == "checkin")
+
+
+def pause_goal(session: Session, goal: Goal, now: datetime) -> int:
+    """Stop this goal's check-ins (the goal stays on the plan); return texts cancelled."""
+    for schedule in goal.schedules:
+        if schedule.kind == "checkin":
+            schedule.active = False
+    return cancel_for_goal(session, goal, "goal_paused", now)
+
+
+def resume_goal(goal: Goal, now: datetime) -> None:
+    for schedule in goal.schedules:
+        if schedule.kind == "checkin":
+            schedule.active = True
+            restart(schedule, goal.peer, now)
+
+
+def remove_goal(session: Session, goal: Goal, now: datetime) -> int:
+    """Take a goal off the plan (kept for the history); return texts cancelled.
+
+    Encouragement and the weekly summary ride on the first goal: they move to the
+    next active goal rather than stopping.
+    """
+    active = [g for g in goal.peer.goals if g.active and g.id != goal.id]
+    if not active:
+        raise PlanError(
+            "a peer needs at least one goal; pause it instead, or the peer can text STOP"
+        )
+    goal.active = False
+    for schedule in goal.schedules:
+        if schedule.kind == "checkin":
+            schedule.active = False
+        else:
+            schedule.goal = active[0]  # companions keep their cadence
+    return cancel_for_goal(session, goal, "goal_removed", now)
+
+
+def set_encouragement(
+    session: Session, settings: Settings, peer: Peer, cadence: str, now: datetime
+) -> None:
+    """The peer's own cadence for encouragement texts ("off" stops them)."""
+    if cadence not in CADENCES:
+        raise PlanError(f"encouragement must be one of {', '.join(CADENCES)}")
+    goals = [goal for goal in peer.goals if goal.active]
+    current = [s for g in goals for s in g.schedules if s.kind == "encouragement" and s.active]
+    for schedule in current:
+        schedule.active = False
+        cancel_schedule(session, schedule, "cadence_changed", now)
+    peer.encouragement = cadence
+    if cadence != "off" and goals:
+        window = allowed_window(settings, peer)
+        at = companion_time(ENCOURAGEMENT_TIME, window)
+        add_schedule(
+            session, goals[0], cadence, at, peer.timezone, now, window, kind="encouragement"
+        )
