@@ -112,7 +112,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
-    from service import auth, dashboard, health, metrics, plan_views, simulator, webhooks
+    from service import admin, auth, dashboard, health, metrics, plan_views, simulator, webhooks
     from service.extensions import csrf
 
     app.register_blueprint(health.bp)
@@ -122,6 +122,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(plan_views.bp)
+    app.register_blueprint(admin.bp)
     if settings.sms_gateway == "simulator":
         app.register_blueprint(simulator.bp)
 

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from service import db
-from service.auth import hash_password
 from service.models import Goal, Peer, Specialist
 from service.peers import Enrolment, EnrolmentError, enrol_peer, find_peer, next_planned
 from service.phones import PhoneError
@@ -198,23 +197,17 @@ def specialist() -> None:
 @click.option("--json", "as_json", is_flag=True)
 def specialist_create(email: str, name: str, password: str, admin: bool, as_json: bool) -> None:
     """Create a specialist who can sign in to the dashboard."""
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise CliError(f"{email!r} is not an email address")
-    if len(password) < 10:
-        raise CliError("the password must be at least 10 characters long")
+    from service.admin import AccountError, create_specialist
+
     rt = runtime()
-    with db.transaction(rt.session_factory) as session:
-        if session.scalar(select(Specialist.id).where(Specialist.email == email)):
-            raise CliError(f"a specialist with email {email} already exists")
-        person = Specialist(
-            email=email, name=name.strip(), password_hash=hash_password(password),
-            role="admin" if admin else "specialist",
-        )  # fmt: skip
-        session.add(person)
-        session.flush()
-        data = {"id": person.id, "email": email, "name": person.name, "role": person.role}
-    emit(as_json, data, f"created specialist {email}")
+    try:
+        with db.transaction(rt.session_factory) as session:
+            role = "admin" if admin else "specialist"
+            person = create_specialist(session, email, name, password, role)
+            data = {"id": person.id, "email": person.email, "name": person.name, "role": role}
+    except AccountError as error:
+        raise CliError(str(error)) from None
+    emit(as_json, data, f"created specialist {data['email']}")
 
 
 @cli.group()

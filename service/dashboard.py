@@ -308,6 +308,11 @@ def peer_page(peer_id: int):
             "is_paused": plans.is_paused,
             "cadences": plans.CADENCES,
             "my_zone": specialist_zone(),
+            "specialists": session.scalars(
+                select(Specialist).where(Specialist.is_active).order_by(Specialist.name)
+            ).all()
+            if current_user.is_admin
+            else [],
             "in_window": within_window(
                 now.astimezone(ZoneInfo(peer.timezone)).time(),
                 *allowed_window(runtime().settings, peer),

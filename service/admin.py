@@ -1,0 +1,141 @@
+"""Admin pages: manage specialists and move peers between caseloads.
+
+Only admins reach these (anyone else gets 404, as for a peer that is not
+theirs). Every change is audited. An admin cannot lock themselves out.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from service.auth import hash_password
+from service.dashboard import audit, peer_or_404
+from service.models import Peer, Specialist
+from service.web import runtime
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+ROLES = ("specialist", "admin")
+MIN_PASSWORD = 10
+
+
+class AccountError(ValueError):
+    """A specialist account change that cannot be made; the message says why."""
+
+
+def create_specialist(
+    session: Session, email: str, name: str, password: str, role: str = "specialist"
+) -> Specialist:
+    """A new specialist account (the CLI and the admin page both use this)."""
+    email, name = email.strip().lower(), " ".join(name.split())
+    if "@" not in email or len(email) > 254:
+        raise AccountError(f"{email!r} is not an email address")
+    if not name or len(name) > 120:
+        raise AccountError("a name of at most 120 characters is needed")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters long")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if session.scalar(select(Specialist.id).where(func.lower(Specialist.email) == email)):
+        raise AccountError(f"a specialist with email {email} already exists")
+    person = Specialist(email=email, name=name, password_hash=hash_password(password), role=role)
+    session.add(person)
+    session.flush()
+    return person
+
+
+def admin_required(view: Any) -> Any:
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_admin:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def back() -> Response:
+    return redirect(url_for("admin.specialists"), code=303)
+
+
+@bp.get("/specialists")
+@admin_required
+def specialists() -> str:
+    with runtime().session_factory() as session:
+        grouped = select(Peer.specialist_id, func.count()).group_by(Peer.specialist_id)
+        counts = {specialist_id: number for specialist_id, number in session.execute(grouped)}
+        people = session.scalars(select(Specialist).order_by(Specialist.name)).all()
+        return render_template("admin.html", people=people, counts=counts, roles=ROLES)
+
+
+@bp.post("/specialists")
+@admin_required
+def create() -> Response:
+    form = request.form
+    try:
+        with runtime().session_factory() as session, session.begin():
+            person = create_specialist(
+                session,
+                form.get("email", ""),
+                form.get("name", ""),
+                form.get("password", ""),
+                form.get("role", "specialist"),
+            )
+            audit(session, "specialist created", None, email=person.email, role=person.role)
+        flash(f"{person.name} can sign in now.", "status")
+    except AccountError as error:
+        flash(f"Not created: {error}.", "error")
+    return back()
+
+
+@bp.post("/specialists/<int:specialist_id>")
+@admin_required
+def update(specialist_id: int) -> Response:
+    """Change a specialist's role or switch their account on or off."""
+    form = request.form
+    with runtime().session_factory() as session, session.begin():
+        person = session.get(Specialist, specialist_id) or abort(404)
+        if person.id == current_user.id:
+            flash("Not changed: you cannot change your own role or switch yourself off.", "error")
+            return back()
+        role, active = form.get("role", person.role), form.get("active", "yes") == "yes"
+        if role not in ROLES:
+            flash(f"Not changed: role must be one of {', '.join(ROLES)}.", "error")
+            return back()
+        before = {"role": person.role, "active": person.is_active}
+        person.role, person.is_active = role, active
+        audit(
+            session,
+            "specialist changed",
+            None,
+            email=person.email,
+            before=before,
+            after={"role": role, "active": active},
+        )
+    flash(f"{person.name}: {role}, {'active' if active else 'switched off'}.", "status")
+    return back()
+
+
+@bp.post("/peers/<int:peer_id>/specialist")
+@admin_required
+def reassign(peer_id: int) -> Response:
+    """Move a peer to another specialist's caseload."""
+    target = request.form.get("specialist_id", "")
+    with runtime().session_factory() as session, session.begin():
+        peer = peer_or_404(session, peer_id)
+        person = session.get(Specialist, int(target)) if target.isdigit() else None
+        if person is None or not person.is_active:
+            flash("Not moved: choose an active specialist.", "error")
+        else:
+            before = peer.specialist_id
+            peer.specialist_id = person.id
+            audit(session, "peer reassigned", peer.id, before=before, after=person.id)
+            flash(f"{peer.display_name} is now on {person.name}'s caseload.", "status")
+    return redirect(url_for("dashboard.peer_page", peer_id=peer_id), code=303)
