@@ -112,7 +112,17 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
-    from service import admin, auth, dashboard, health, metrics, plan_views, simulator, webhooks
+    from service import (
+        admin,
+        api,
+        auth,
+        dashboard,
+        health,
+        metrics,
+        plan_views,
+        simulator,
+        webhooks,
+    )
     from service.extensions import csrf
 
     app.register_blueprint(health.bp)
@@ -123,6 +133,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(plan_views.bp)
     app.register_blueprint(admin.bp)
+    csrf.exempt(api.bp)  # bearer tokens, no cookies
+    app.register_blueprint(api.bp)
     if settings.sms_gateway == "simulator":
         app.register_blueprint(simulator.bp)
 

@@ -22,6 +22,7 @@ from service.flags import KIND_LABELS, attention_key
 from service.models import (
     OPTED_IN,
     PLANNED,
+    ApiToken,
     AuditEvent,
     CheckIn,
     ConsentEvent,
@@ -417,10 +418,57 @@ def account():
         zone = (request.form.get("timezone") or "").strip()
         if zone not in available_timezones():
             flash(f"Not saved: {zone!r} is not a time zone name like America/Chicago.", "error")
-            return render_template("account.html", zone=zone), 400
+            return account_page(zone, status=400)
         with runtime().session_factory() as session, session.begin():
             session.get(Specialist, current_user.id).timezone = zone
             audit(session, "time zone changed", None, timezone=zone)
         flash(f"Times are now shown in {zone} too.", "status")
         return redirect(url_for("dashboard.account"), code=303)
-    return render_template("account.html", zone=current_user.timezone)
+    return account_page(current_user.timezone)
+
+
+def account_page(zone: str, new_token: str | None = None, status: int = 200):
+    with runtime().session_factory() as session:
+        tokens = session.scalars(
+            select(ApiToken)
+            .where(ApiToken.specialist_id == current_user.id)
+            .order_by(ApiToken.created_at.desc())
+        ).all()
+        return render_template(
+            "account.html", zone=zone, tokens=tokens, new_token=new_token
+        ), status
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    """A new API token: the secret is on this one page and never again."""
+    from service.api import new_token
+
+    name = " ".join((request.form.get("name") or "").split())[:80] or "API token"
+    secret, hashed = new_token()
+    with runtime().session_factory() as session, session.begin():
+        session.add(
+            ApiToken(
+                specialist_id=current_user.id,
+                name=name,
+                token_hash=hashed,
+                prefix=secret[:10],
+                created_at=runtime().now(),
+            )
+        )
+        audit(session, "api token created", None, name=name, prefix=secret[:10])
+    return account_page(current_user.timezone, new_token=secret, status=201)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    from service.api import revoke
+
+    with runtime().session_factory() as session, session.begin():
+        if not revoke(session, current_user.id, token_id, runtime().now()):
+            abort(404)
+        audit(session, "api token revoked", None, token_id=token_id)
+    flash("Token revoked: it no longer works.", "status")
+    return redirect(url_for("dashboard.account"), code=303)

@@ -335,3 +335,21 @@ class MessageRotation(Base):
     peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(30), primary_key=True)
     last_variant: Mapped[str] = mapped_column(String(80))
+
+
+class ApiToken(Base):
+    """A specialist's token for the JSON API. Only its SHA-256 is stored; the secret is
+    shown once, when it is created."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("specialists.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    specialist: Mapped[Specialist] = relationship()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 20:56:19.606692
+Create Date: 2026-11-22 21:01:24.701146
 
 """
 from typing import Sequence, Union
@@ -33,6 +33,22 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_specialists')),
     sa.UniqueConstraint('email', name=op.f('uq_specialists_email'))
     )
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('specialist_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['specialist_id'], ['specialists.id'], name=op.f('fk_api_tokens_specialist_id_specialists')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_specialist_id'), ['specialist_id'], unique=False)
+
     op.create_table('peers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('specialist_id', sa.Integer(), nullable=False),
@@ -278,5 +294,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_peers_specialist_id'))
 
     op.drop_table('peers')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_specialist_id'))
+
+    op.drop_table('api_tokens')
     op.drop_table('specialists')
     # ### end Alembic commands ###

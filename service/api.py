@@ -1,0 +1,365 @@
+"""The JSON API under ``/api/v1``: the dashboard's data for other tools, read-only.
+
+A request carries ``Authorization: Bearer <token>``; tokens are created on the
+Account page and stored as SHA-256 hashes. Permissions are the dashboard's: a
+specialist sees their own caseload, an admin everyone's, and another
+specialist's peer is 404 as if it did not exist. Every error is JSON:
+``{"error": {"code": ..., "message": ...}}``. The OpenAPI document is at
+``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.exceptions import HTTPException
+
+from service.extensions import limiter
+from service.models import (
+    ApiToken,
+    CheckIn,
+    Flag,
+    Goal,
+    InboundMessage,
+    OutboundMessage,
+    Peer,
+    Specialist,
+)
+from service.web import runtime
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+API_RATE = "600 per minute"
+TOKEN_PREFIX = "pn_"
+MAX_LIMIT, DEFAULT_LIMIT = 200, 50
+MAX_ID = 2**31 - 1
+LAST_USED_EVERY = timedelta(minutes=5)  # not a write per request
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass(frozen=True)
+class Caller:
+    specialist_id: int
+    is_admin: bool
+
+
+def new_token() -> tuple[str, str]:
+    """A fresh secret and its hash (what is stored)."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return secret, token_hash(secret)
+
+
+def token_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def error_body(status: int, code: str, message: str):
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@bp.errorhandler(ApiError)
+def api_error(error: ApiError):
+    return error_body(error.status, error.code, error.message)
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    """JSON for every HTTP error under /api/ (routing errors included); pages elsewhere."""
+    if not request.path.startswith("/api/"):
+        return error
+    code = (error.name or "error").lower().replace(" ", "_")
+    return error_body(error.code or 500, code, error.description or error.name)
+
+
+@bp.before_request
+def authenticate() -> None:
+    if request.endpoint == "api.openapi":
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
+    rt = runtime()
+    with rt.session_factory() as session, session.begin():
+        row = session.execute(
+            select(ApiToken, Specialist)
+            .join(Specialist, Specialist.id == ApiToken.specialist_id)
+            .where(ApiToken.token_hash == token_hash(secret.strip()))
+        ).first()
+        if row is None or row.ApiToken.revoked_at is not None or not row.Specialist.is_active:
+            raise ApiError(401, "unauthorized", "the token is unknown or revoked")
+        token, person = row.ApiToken, row.Specialist
+        now = rt.now()
+        if token.last_used_at is None or token.last_used_at < now - LAST_USED_EVERY:
+            token.last_used_at = now
+        g.api_caller = Caller(person.id, person.role == "admin")
+
+
+def rate_key() -> str:
+    """Requests are counted per token (by its hash), not per address."""
+    return "api:" + token_hash(request.headers.get("Authorization", ""))[:16]
+
+
+limiter.limit(API_RATE, key_func=rate_key)(bp)
+
+
+def caller() -> Caller:
+    return g.api_caller
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ApiError(400, "bad_parameter", f"{name} must be a whole number from {low} to {high}")
+    return int(raw)
+
+
+def page_args() -> tuple[int, int]:
+    return int_arg("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), int_arg("offset", 0, 0, 10**9)
+
+
+def paged(items: list[dict[str, Any]], limit: int, offset: int):
+    """One page; the query asked for limit + 1 rows to know whether there is a next one."""
+    more = len(items) > limit
+    return jsonify({"data": items[:limit], "next_offset": offset + limit if more else None})
+
+
+def peers_query():
+    query = select(Peer)
+    if not caller().is_admin:
+        query = query.where(Peer.specialist_id == caller().specialist_id)
+    return query
+
+
+def visible_peer(session: Session, peer_id: int) -> Peer:
+    peer = None
+    if peer_id <= MAX_ID:
+        peer = session.scalar(
+            peers_query()
+            .where(Peer.id == peer_id)
+            .options(selectinload(Peer.goals).selectinload(Goal.schedules))
+        )
+    if peer is None:
+        raise ApiError(404, "not_found", f"no peer {peer_id} on your caseload")
+    return peer
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def peer_json(peer: Peer, now: datetime) -> dict[str, Any]:
+    return {
+        "id": peer.id,
+        "name": peer.display_name,
+        "phone": peer.phone,
+        "timezone": peer.timezone,
+        "language": peer.language,
+        "consent": peer.consent,
+        "status": peer.status(now),
+        "specialist_id": peer.specialist_id,
+        "encouragement": peer.encouragement,
+        "created_at": iso(peer.created_at),
+    }
+
+
+def schedule_json(schedule) -> dict[str, Any]:
+    return {
+        "id": schedule.id,
+        "goal_id": schedule.goal_id,
+        "kind": schedule.kind,
+        "days": schedule.days,
+        "times": schedule.times,
+        "active": schedule.active,
+        "next_due_at": iso(schedule.next_due_at) if schedule.active else None,
+    }
+
+
+def goal_json(goal: Goal) -> dict[str, Any]:
+    return {
+        "id": goal.id,
+        "text": goal.text,
+        "position": goal.position,
+        "active": goal.active,
+        "schedules": [schedule_json(s) for s in goal.schedules],
+    }
+
+
+def flag_json(flag: Flag) -> dict[str, Any]:
+    return {
+        "id": flag.id,
+        "peer_id": flag.peer_id,
+        "kind": flag.kind,
+        "urgent": flag.urgent,
+        "detail": flag.detail,
+        "created_at": iso(flag.created_at),
+        "resolved_at": iso(flag.resolved_at),
+    }
+
+
+@bp.get("/peers")
+def list_peers():
+    limit, offset = page_args()
+    with runtime().session_factory() as session:
+        peers = session.scalars(peers_query().order_by(Peer.id).offset(offset).limit(limit + 1))
+        now = runtime().now()
+        return paged([peer_json(peer, now) for peer in peers], limit, offset)
+
+
+@bp.get("/peers/<int:peer_id>")
+def get_peer(peer_id: int):
+    with runtime().session_factory() as session:
+        return jsonify(peer_json(visible_peer(session, peer_id), runtime().now()))
+
+
+@bp.get("/peers/<int:peer_id>/goals")
+def list_goals(peer_id: int):
+    with runtime().session_factory() as session:
+        peer = visible_peer(session, peer_id)
+        return jsonify({"data": [goal_json(goal) for goal in peer.goals]})
+
+
+@bp.get("/peers/<int:peer_id>/schedules")
+def list_schedules(peer_id: int):
+    with runtime().session_factory() as session:
+        peer = visible_peer(session, peer_id)
+        return jsonify({"data": [schedule_json(s) for g in peer.goals for s in g.schedules]})
+
+
+@bp.get("/peers/<int:peer_id>/checkins")
+def list_checkins(peer_id: int):
+    limit, offset = page_args()
+    with runtime().session_factory() as session:
+        peer = visible_peer(session, peer_id)
+        rows = session.scalars(
+            select(CheckIn)
+            .where(CheckIn.peer_id == peer.id)
+            .order_by(CheckIn.local_date.desc(), CheckIn.id.desc())
+            .offset(offset)
+            .limit(limit + 1)
+        )
+        items = [
+            {
+                "id": c.id,
+                "goal_id": c.goal_id,
+                "date": c.local_date.isoformat(),
+                "result": c.result,
+                "created_at": iso(c.created_at),
+            }
+            for c in rows
+        ]
+        return paged(items, limit, offset)
+
+
+@bp.get("/peers/<int:peer_id>/messages")
+def list_messages(peer_id: int):
+    """Inbound and outbound, newest first, with delivery status and skip reasons."""
+    limit, offset = page_args()
+    with runtime().session_factory() as session:
+        peer = visible_peer(session, peer_id)
+        window = offset + limit + 1
+        inbound = session.scalars(
+            select(InboundMessage)
+            .where(InboundMessage.peer_id == peer.id)
+            .order_by(InboundMessage.received_at.desc())
+            .limit(window)
+        )
+        outbound = session.scalars(
+            select(OutboundMessage)
+            .where(OutboundMessage.peer_id == peer.id)
+            .order_by(OutboundMessage.created_at.desc())
+            .limit(window)
+        )
+        items = [
+            {
+                "direction": "in",
+                "id": m.id,
+                "at": iso(m.received_at),
+                "kind": m.intent,
+                "status": "received",
+                "skip_reason": None,
+                "error_code": None,
+                "body": m.body,
+            }
+            for m in inbound
+        ] + [
+            {
+                "direction": "out",
+                "id": m.id,
+                "at": iso(m.sent_at or m.due_at or m.created_at),
+                "kind": m.kind,
+                "status": m.status,
+                "skip_reason": m.skip_reason,
+                "error_code": m.error_code,
+                "body": m.body,
+            }
+            for m in outbound
+        ]
+        items.sort(key=lambda item: item["at"] or "", reverse=True)
+        return paged(items[offset:], limit, offset)
+
+
+@bp.get("/peers/<int:peer_id>/flags")
+def list_peer_flags(peer_id: int):
+    with runtime().session_factory() as session:
+        peer = visible_peer(session, peer_id)
+        flags = session.scalars(
+            select(Flag).where(Flag.peer_id == peer.id).order_by(Flag.created_at.desc())
+        )
+        return jsonify({"data": [flag_json(flag) for flag in flags]})
+
+
+@bp.get("/flags")
+def list_flags():
+    """Open flags on the caseload (``open=false`` for resolved ones too), urgent first."""
+    raw = request.args.get("open", "true").lower()
+    if raw not in ("true", "false"):
+        raise ApiError(400, "bad_parameter", "open must be true or false")
+    limit, offset = page_args()
+    with runtime().session_factory() as session:
+        query = select(Flag).where(Flag.peer_id.in_(peers_query().with_only_columns(Peer.id)))
+        if raw == "true":
+            query = query.where(Flag.resolved_at.is_(None))
+        flags = session.scalars(
+            query.order_by(Flag.urgent.desc(), Flag.created_at.desc(), Flag.id)
+            .offset(offset)
+            .limit(limit + 1)
+        )
+        return paged([flag_json(flag) for flag in flags], limit, offset)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from service.api_schema import document
+
+    return jsonify(document())
+
+
+def revoke(session: Session, specialist_id: int, token_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            ApiToken.specialist_id == specialist_id,
+            ApiToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)
