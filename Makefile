@@ -20,11 +20,17 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/peernudge dev
 
+# The databases the whole suite runs on, one after the other (CI: "sqlite postgresql").
+TEST_DATABASES ?= sqlite
+
 ## Install the test dependencies into .venv and run the whole suite.
 test: $(STAMP)
 	$(BIN)/ruff format --check service workers tests bench
 	$(BIN)/ruff check service workers tests bench
-	$(BIN)/python -m pytest
+	@for database in $(TEST_DATABASES); do \
+	  echo "== the whole suite on $$database =="; \
+	  PEERNUDGE_TEST_DATABASE=$$database $(BIN)/python -m pytest || exit 1; \
+	done
 
 format: $(STAMP)
 	$(BIN)/ruff format service workers tests bench

@@ -384,25 +384,38 @@ def safe_cell(value: Any) -> str:
 @bp.get("/peers/<int:peer_id>/export.csv")
 @login_required
 def export_peer(peer_id: int):
-    with runtime().session_factory() as session:
+    with runtime().session_factory() as session, session.begin():
         peer = peer_or_404(session, peer_id)
-        items = thread(session, peer, limit=100_000)
-        audit_row = AuditEvent(
-            actor=f"specialist:{current_user.id}",
-            peer_id=peer.id,
-            action="exported",
-            created_at=runtime().now(),
-        )
-        session.add(audit_row)
-        session.commit()
+        rows = [[peer.id, peer.display_name, *row] for row in history_rows(session, peer)]
+        audit(session, "exported", peer.id)
+    return csv_download(rows, f"peer-{peer_id}.csv")
+
+
+@bp.get("/export.csv")
+@login_required
+def export_caseload():
+    """Every visible peer's history in one file (an admin's: everyone's)."""
+    with runtime().session_factory() as session, session.begin():
+        rows = [
+            [peer.id, peer.display_name, *row]
+            for peer in session.scalars(visible_peers(session).order_by(Peer.id))
+            for row in history_rows(session, peer)
+        ]
+        audit(session, "caseload exported", None, rows=len(rows))
+    return csv_download(rows, "caseload.csv")
+
+
+def history_rows(session: Session, peer: Peer) -> list[list[Any]]:
+    return [[item[k] for k in EXPORT_COLUMNS] for item in thread(session, peer, limit=100_000)]
+
+
+def csv_download(rows: list[list[Any]], filename: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(
-        ["time_utc", "direction", "kind", "status", "skip_reason", "error_code", "body"]
-    )
-    for item in items:
-        writer.writerow([safe_cell(item[k]) for k in EXPORT_COLUMNS])
-    disposition = f"attachment; filename=peer-{peer_id}.csv"
+    writer.writerow(["peer_id", "peer", "time_utc", *EXPORT_COLUMNS[1:]])
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+    disposition = f"attachment; filename={filename}"
     return Response(
         buffer.getvalue(), mimetype="text/csv", headers={"Content-Disposition": disposition}
     )

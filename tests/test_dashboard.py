@@ -230,3 +230,20 @@ def test_enrolling_a_number_that_said_stop_says_nothing_will_be_sent(client, run
     assert "opted out earlier" in page
     with runtime.session_factory() as session:
         assert session.scalar(select(Peer.consent)) == "opted_out"
+
+
+def test_the_caseload_export_has_every_own_peer_and_nobody_elses(client, runtime, peer, outsider):
+    import csv
+    import io
+
+    enrol(runtime, outsider, phone="+16465550142", name="Robin")
+    signed_post(client, "/sms/inbound", inbound_form("DONE"))
+    sign_in(client)
+    response = client.get("/export.csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert response.mimetype == "text/csv"
+    assert {row["peer"] for row in rows} == {"Sam"}
+    assert {row["direction"] for row in rows} == {"in", "out"}
+    assert any(row["body"] == "DONE" for row in rows)
+    with runtime.session_factory() as session:
+        assert "caseload exported" in session.scalars(select(AuditEvent.action)).all()

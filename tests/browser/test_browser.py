@@ -1,0 +1,96 @@
+"""A specialist's day in a real browser against the running service.
+
+Sign in, enrol a peer with a schedule, see the welcome text arrive in the SMS
+simulator, reply NOT YET there and see it on the peer page, then text crisis
+words and see the crisis flag at the top of the caseload.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from service.demo import DEMO_EMAIL
+from tests.browser.conftest import ARTIFACTS
+from tests.daytime import daytime_zone
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+WAIT_MS = 20_000
+
+
+@pytest.fixture
+def page(chromium, service):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=WAIT_MS)  # CI machines can be slow; never a fixed sleep
+    context = chromium.new_context(viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> None:
+    """Saved as a test artifact; copied to docs/ with PEERNUDGE_UPDATE_SCREENSHOTS=1."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if os.environ.get("PEERNUDGE_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ARTIFACTS / f"{name}.png", SCREENSHOTS / f"{name}.png")
+
+
+def test_enrol_text_reply_and_see_a_crisis_first(page, service):
+    from playwright.sync_api import expect
+
+    base, password = service
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(DEMO_EMAIL)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
+
+    page.get_by_role("link", name="Enrol a peer").click()
+    page.get_by_label("First name or nickname").fill("Riley")
+    page.get_by_label("Mobile number").fill("(646) 555-0177")
+    page.get_by_label("Time zone").fill(daytime_zone(datetime.now(UTC)))
+    page.get_by_label("Goal, in the peer's words").fill("walk the dog before work")
+    page.get_by_label("Check-in days").fill("weekdays")
+    page.get_by_label("Check-in time(s)").fill("12:00")
+    page.get_by_label("The peer agreed to receive these texts today").check()
+    page.get_by_role("button", name="Enrol and send the welcome text").click()
+    expect(page.get_by_role("heading", name="Riley")).to_be_visible()
+    expect(page.get_by_text("checkin: weekdays at 12:00")).to_be_visible()
+    peer_url = page.url
+
+    page.get_by_role("link", name="SMS simulator").click()
+    page.get_by_label("Phone of").select_option(label="Riley")
+    page.get_by_role("button", name="Show").click()
+    thread = page.locator("#sim-thread")
+    expect(thread).to_contain_text("Riley")  # the welcome text, delivered by the worker
+    page.get_by_label("Text message").fill("NOT YET")
+    page.get_by_role("button", name="Send").click()
+    expect(thread.locator("li").last).not_to_have_text("NOT YET")  # an answer came back
+
+    page.goto(peer_url)
+    expect(page.locator(".thread")).to_contain_text("NOT YET")
+    screenshot(page, "peer")
+
+    page.get_by_role("link", name="SMS simulator").click()
+    page.get_by_label("Phone of").select_option(label="Riley")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_label("Text message").fill("i want to end my life")
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#sim-thread")).to_contain_text("988")
+
+    page.get_by_role("link", name="Caseload").click()
+    first_row = page.locator("table.caseload tbody tr").first
+    expect(first_row).to_contain_text("Riley")
+    expect(first_row).to_have_class("urgent")
+    expect(first_row.locator(".flag.urgent")).to_be_visible()
+    screenshot(page, "caseload")
