@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -179,7 +179,8 @@ def _already_received(session: Session, provider_id: str) -> InboundMessage | No
 
 def _new_turn(runtime: Runtime, session: Session, sms: IncomingSms) -> Turn:
     peer = session.scalar(select(Peer).where(Peer.phone == sms.from_phone))
-    intent = parse(sms.body[:2000])
+    sms = replace(sms, body=sms.body.replace("\x00", ""))
+    intent = TWILIO_KEYWORD_INTENTS.get(sms.opt_out_type or "") or parse(sms.body[:2000])
     inbound = InboundMessage(
         provider_id=sms.provider_id,
         peer_id=peer.id if peer else None,
@@ -194,6 +195,15 @@ def _new_turn(runtime: Runtime, session: Session, sms: IncomingSms) -> Turn:
     session.add(inbound)
     session.flush()
     return Turn(runtime, session, sms, inbound, peer, intent, runtime.now())
+
+
+# Twilio's Advanced Opt-Out recognised a keyword (perhaps one configured there that we
+# do not know): its verdict binds, and Twilio has already answered the peer.
+TWILIO_KEYWORD_INTENTS = {
+    "STOP": Intent("opt_out"),
+    "START": Intent("opt_in"),
+    "HELP": Intent("help"),
+}
 
 
 def respond(turn: Turn) -> str | None:
@@ -228,11 +238,12 @@ def handle_opt_out(turn: Turn) -> str | None:
     return turn.reply("opt_out")
 
 
-def handle_opt_in(turn: Turn) -> str:
-    record_opt_in(turn.session, turn.sms.from_phone, turn.peer, "sms", turn.now, "keyword")
+def handle_opt_in(turn: Turn) -> str | None:
+    detail = f"keyword (twilio {turn.sms.opt_out_type})" if turn.sms.opt_out_type else "keyword"
+    record_opt_in(turn.session, turn.sms.from_phone, turn.peer, "sms", turn.now, detail)
     peer_changes.restart_schedules(turn.session, turn.peer, turn.now)
     turn.audit("opted_in")
-    return turn.reply("opt_in")
+    return None if turn.sms.opt_out_type else turn.reply("opt_in")  # Twilio confirmed it
 
 
 def while_opted_out(turn: Turn) -> str | None:
@@ -241,7 +252,7 @@ def while_opted_out(turn: Turn) -> str | None:
     if turn.intent.kind == "opt_in" or text in YES_WHILE_OPTED_OUT:
         return handle_opt_in(turn)
     if turn.intent.kind == "help":
-        return turn.reply("help")
+        return handle_help(turn)
     if turn.intent.kind == "crisis":
         return handle_crisis(turn)
     return None
@@ -493,12 +504,12 @@ def handle_other(turn: Turn) -> str | None:
     return None if acked else turn.reply("ack")
 
 
-def handle_help(turn: Turn) -> str:
-    return turn.reply("help")
+def handle_help(turn: Turn) -> str | None:
+    return None if turn.sms.opt_out_type else turn.reply("help")  # Twilio answered it
 
 
 HANDLERS = {
-    "opt_in": lambda turn: turn.reply("already_subscribed"),
+    "opt_in": lambda turn: None if turn.sms.opt_out_type else turn.reply("already_subscribed"),
     "help": handle_help,
     "done": handle_done,
     "not_yet": lambda turn: answer_check_in(turn, "not_yet", "not_yet"),

@@ -69,8 +69,16 @@ def phrases(name: str) -> frozenset[str]:
     return frozenset(normalize(line) for line in lines if line.strip() and not line.startswith("#"))
 
 
+# Words around a stop keyword that do not change what it means: "stop please", "STOP STOP".
+OPT_OUT_FILLER = {"please", "pls", "plz", "now", "thanks", "thank", "you", "por", "favor", "ya"}
+
+
 def is_opt_out(text: str) -> bool:
-    return text in phrases("opt_out_phrases.txt")
+    if text in phrases("opt_out_phrases.txt"):
+        return True
+    words = text.split()
+    keywords = [word for word in words if word not in OPT_OUT_FILLER]
+    return bool(keywords) and all(word in phrases("opt_out_phrases.txt") for word in keywords)
 
 
 def mentions_crisis(text: str) -> bool:
@@ -125,9 +133,19 @@ def pause_or_time(text: str) -> Intent | None:
     if first in PAUSE_WORDS:
         days = pause_days(rest)
         return Intent("pause", number=days) if days is not None else None
-    if first in TIME_WORDS and rest:
+    if first in TIME_WORDS and rest and is_clock(rest.replace(" ", "")):
         return Intent("time", text=rest.replace(" ", ""))
-    return None
+    return None  # "time for bed" is a message, not a new check-in time
+
+
+def is_clock(value: str) -> bool:
+    from service.recurrence import parse_times
+
+    try:
+        parse_times(value)
+    except ValueError:
+        return False
+    return True
 
 
 def pause_days(rest: str) -> int | None:

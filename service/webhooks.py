@@ -78,20 +78,25 @@ def parse_incoming(form: Any) -> IncomingSms | None:
         num_media = 0
     media = tuple(
         {
-            "url": form.get(f"MediaUrl{i}", "")[:500],
-            "type": form.get(f"MediaContentType{i}", "")[:100],
+            "url": without_nul(form.get(f"MediaUrl{i}", ""))[:500],
+            "type": without_nul(form.get(f"MediaContentType{i}", ""))[:100],
         }
         for i in range(num_media)
     )
     return IncomingSms(
         provider_id=sid,
         from_phone=from_phone,
-        to_phone=(form.get("To") or "")[:20] or None,
-        body=form.get("Body", ""),
+        to_phone=without_nul(form.get("To") or "")[:20] or None,
+        body=without_nul(form.get("Body", "")),
         num_media=num_media,
         media=media,
-        opt_out_type=(form.get("OptOutType") or None),
+        opt_out_type=(form.get("OptOutType") or "").upper()[:10] or None,
     )
+
+
+def without_nul(text: str) -> str:
+    """PostgreSQL text cannot hold NUL; no SMS needs one."""
+    return text.replace("\x00", "")
 
 
 @bp.before_request

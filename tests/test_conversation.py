@@ -105,6 +105,22 @@ def test_twilio_advanced_opt_out_gets_no_second_confirmation(client, runtime, pe
     assert peer_row(runtime, peer).consent == OPTED_OUT
 
 
+def test_twilio_advanced_opt_out_binds_even_for_a_keyword_we_do_not_know(
+    client, runtime, peer, noon
+):
+    assert text(client, "arret", OptOutType="STOP") == ""  # a keyword set up at Twilio
+    assert peer_row(runtime, peer).consent == OPTED_OUT
+    assert text(client, "reprendre", OptOutType="START") == ""  # Twilio sent the confirmation
+    assert peer_row(runtime, peer).consent == OPTED_IN
+    assert text(client, "aide", OptOutType="HELP") == ""
+
+
+def test_a_nul_byte_in_a_text_is_dropped_not_a_server_error(client, runtime, peer, noon):
+    assert "Jordan will see this" in text(client, "feeling\x00 ok today")
+    (inbound,) = load(runtime, InboundMessage)
+    assert inbound.body == "feeling ok today"
+
+
 def test_contains_stop_is_shown_to_the_specialist_not_an_opt_out(client, runtime, peer, noon):
     reply = text(client, "I had to stop at the store on the way")
     assert peer_row(runtime, peer).consent == OPTED_IN

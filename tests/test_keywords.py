@@ -10,10 +10,12 @@ OPT_OUTS = [
     "CANCELAR",
     "baja", "stop texting me", "Please stop", "please stop!", "Remove me", "remove me.",
     "don't text me", "Don\u2019t text me", "do not text me", "No me escribas",
+    "stop please", "STOP STOP", "Stop now!", "cancel please", "parar por favor", "stop, thanks",
 ]  # fmt: skip
 NOT_OPT_OUTS = [
     "I had to stop at the store", "stop by later?", "Can't stop now, on a roll", "don't stop",
     "the bus didn't stop", "cancel my appointment tomorrow?", "the end of the day",
+    "please", "thank you", "now",
 ]  # fmt: skip
 
 
@@ -80,17 +82,25 @@ def test_time_keeps_the_value_for_the_clock_parser(body, value):
     assert parse(body) == Intent("time", text=value)
 
 
+@pytest.mark.parametrize("body", ["time for bed", "Hora de dormir", "time to go", "TIME 25:00"])
+def test_time_without_a_clock_time_is_an_ordinary_message(body):
+    assert parse(body) == Intent("other")
+
+
 CRISIS = [
     "I want to die", "i don't want to live anymore", "thinking about suicide",
     "I'm going to kill myself",
     "I might overdose tonight", "there's no reason to live", "I want to end it all",
     "quiero morir", "pienso en el suicidio", "STOP I want to die",
+    "I OD'd last night", "I'm going to end it", "no quiero seguir viviendo",
 ]  # fmt: skip
 NOT_CRISIS = [
     "this traffic is killing me",
     "I'm dying to see the game",
     "dead tired lol",
     "odd day",
+    "that's odd",
+    "the odds are good",
 ]
 
 
