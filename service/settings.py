@@ -274,7 +274,19 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_max_overflow=env_int(env, "DB_MAX_OVERFLOW", 10),
     )
     _check_twilio(settings)
+    _check_program_name(settings)
     return settings
+
+
+def _check_program_name(settings: Settings) -> None:
+    """The program's name is in every text: with PROGRAM_DISCREET on it must be neutral."""
+    from service.messages import discretion_problems
+
+    if settings.program_discreet and discretion_problems(settings.program_name):
+        raise SettingsError(
+            f"PROGRAM_NAME {settings.program_name!r} would show on lock screens and says what "
+            "the texts are about; choose a neutral name or set PROGRAM_DISCREET=false"
+        )
 
 
 def setting_names() -> list[str]:

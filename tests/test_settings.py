@@ -100,3 +100,11 @@ def test_production_settings_are_read(tmp_path):
     assert settings.redis_sentinel_master == "nudges"
     assert (settings.log_format, settings.log_level) == ("json", "WARNING")
     assert settings.db_pool_size == 20
+
+
+def test_a_program_name_that_reveals_treatment_is_refused_while_discreet(tmp_path):
+    with pytest.raises(SettingsError, match="PROGRAM_NAME"):
+        load_settings(env(tmp_path, PROGRAM_NAME="Hope Recovery Texts"))
+    allowed = load_settings(env(tmp_path, PROGRAM_NAME="Hope Recovery", PROGRAM_DISCREET="false"))
+    assert allowed.program_name == "Hope Recovery"
+    assert load_settings(env(tmp_path, PROGRAM_NAME="Hope Line")).program_name == "Hope Line"
