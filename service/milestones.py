@@ -28,17 +28,32 @@ def results_by_day(session: Session, goal_id: int, first: date, last: date) -> d
     return {day: result for day, result in rows}
 
 
-def streak(session: Session, goal_id: int, today: date) -> int:
-    """Done days in a row up to today; rest days are skipped over, not counted."""
+def scheduled_weekdays(goal: Goal) -> frozenset[int]:
+    """Weekdays (0 = Monday) the goal's check-ins are on; every day when it has none."""
+    from service.recurrence import parse_days
+
+    days: set[int] = set()
+    for schedule in goal.schedules:
+        if schedule.kind == "checkin":
+            days |= parse_days(schedule.days)[1]
+    return frozenset(days) or frozenset(range(7))
+
+
+def streak(
+    session: Session, goal_id: int, today: date, weekdays: frozenset[int] = frozenset(range(7))
+) -> int:
+    """Done days in a row up to today. Rest days and days without a check-in (the
+    weekend of a weekdays goal) are skipped over, not counted and not breaking it."""
     results = results_by_day(session, goal_id, today - timedelta(days=400), today)
     count, day = 0, today
-    while True:
+    for _ in range(401):
         result = results.get(day)
         if result == "done":
             count += 1
-        elif result != "rest":
+        elif result != "rest" and (result is not None or day.weekday() in weekdays):
             return count
         day -= timedelta(days=1)
+    return count
 
 
 MONTH_TOTALS = (10, 20)
@@ -46,7 +61,7 @@ MONTH_TOTALS = (10, 20)
 
 def milestone_for_checkin(session: Session, goal: Goal, today: date) -> tuple[str, dict] | None:
     """A celebration when today's DONE completes a streak or a monthly total, else None."""
-    days = streak(session, goal.id, today)
+    days = streak(session, goal.id, today, scheduled_weekdays(goal))
     if days in STREAK_MILESTONES:
         return "milestone", {"days": days, "month_total": None}
     month_total = done_days(session, goal.id, today.replace(day=1), today)
@@ -56,11 +71,15 @@ def milestone_for_checkin(session: Session, goal: Goal, today: date) -> tuple[st
 
 
 def week_summary(session: Session, goal: Goal, today: date) -> dict[str, int]:
-    """Done days in the seven days ending today (fewer if the goal is younger)."""
+    """Done days in the seven days ending today (fewer if the goal is younger), out of the
+    days that had a check-in."""
     first = max(today - timedelta(days=6), goal.created_at.date() if goal.created_at else today)
+    weekdays = scheduled_weekdays(goal)
+    span = [first + timedelta(days=n) for n in range((today - first).days + 1)]
+    done = done_days(session, goal.id, first, today)
     return {
-        "done_days": done_days(session, goal.id, first, today),
-        "total_days": (today - first).days + 1,
+        "done_days": done,
+        "total_days": max(done, sum(1 for day in span if day.weekday() in weekdays)),
     }
 
 
@@ -82,10 +101,12 @@ def habit_strength_series(session: Session, goal: Goal, days: int, today: date) 
     first = today - timedelta(days=days - 1)
     start = goal.created_at.date() if goal.created_at else first
     results = results_by_day(session, goal.id, min(start, first), today)
+    weekdays = scheduled_weekdays(goal)
     strength, series, day = 0.0, [], min(start, first)
     while day <= today:
         result = results.get(day)
-        if result != "rest":  # a rest day leaves the habit where it was
+        unscheduled = result is None and day.weekday() not in weekdays
+        if result != "rest" and not unscheduled:  # rest and days off leave it where it was
             strength = (1 - HABIT_ALPHA) * strength + HABIT_ALPHA * (result == "done")
         if day >= first:
             series.append(round(strength, 4))

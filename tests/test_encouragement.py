@@ -65,3 +65,20 @@ def test_the_weekly_summary_counts_the_week(runtime, specialist, clock):
     clock.set(datetime(2026, 6, 14, 20, 59, tzinfo=UTC))  # 16:59 in New York
     body = send_due(runtime, clock, "summary")
     assert "4 of 7 days" in body
+
+
+def test_a_week_with_nothing_done_gets_no_summary_at_all(runtime, specialist, clock):
+    clock.set(datetime(2026, 6, 14, 12, 0, tzinfo=UTC))  # Sunday morning in New York
+    peer_id = enrol(runtime, specialist, summary_day="sun")
+    with runtime.session_factory() as session, session.begin():
+        goal = session.scalar(select(Goal).where(Goal.peer_id == peer_id))
+        goal.created_at = datetime(2026, 6, 1, tzinfo=UTC)
+        session.add(CheckIn(goal_id=goal.id, peer_id=peer_id, result="not_yet",
+                            local_date=datetime(2026, 6, 12).date()))  # fmt: skip
+    clock.set(datetime(2026, 6, 14, 20, 59, tzinfo=UTC))
+    plan_due(runtime, clock.current)
+    with runtime.session_factory() as session:
+        message_id = session.scalar(
+            select(OutboundMessage.id).where(OutboundMessage.kind == "summary")
+        )
+    assert send_message(runtime, message_id) == "skipped:nothing_done_this_week"

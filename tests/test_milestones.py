@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from service.milestones import (
     habit_strength_series,
     milestone_for_checkin,
+    scheduled_weekdays,
     streak,
     week_counts,
     week_summary,
@@ -24,6 +25,7 @@ def record(runtime, peer_id: int, results: dict[int, str]) -> Goal:
         for days_ago, result in results.items():
             session.add(CheckIn(goal_id=goal.id, peer_id=peer_id, result=result,
                                 local_date=TODAY - timedelta(days=days_ago)))  # fmt: skip
+        list(goal.schedules)  # loaded for callers after the session closes
         return goal
 
 
@@ -75,3 +77,35 @@ def test_habit_strength_barely_moves_after_one_miss_in_a_long_run(runtime, peer)
     assert series[-2] > 0.9
     assert series[-2] - series[-1] < 0.06  # one miss costs a little
     assert all(b >= a for a, b in itertools.pairwise(series[:-1]))  # rising while done
+
+
+def weekdays_only(runtime, peer_id: int) -> None:
+    from sqlalchemy import update
+
+    from service.models import Schedule
+
+    with runtime.session_factory() as session, session.begin():
+        session.execute(update(Schedule).values(days="weekdays"))
+
+
+def test_a_weekdays_goal_keeps_its_streak_over_the_weekend(runtime, peer):
+    # TODAY is Monday 15 June; 13-14 June are the weekend, with no check-in asked.
+    weekdays_only(runtime, peer)
+    goal = record(runtime, peer, {0: "done", 3: "done", 4: "done"})
+    with runtime.session_factory() as session:
+        goal = session.get(Goal, goal.id)
+        assert streak(session, goal.id, TODAY, scheduled_weekdays(goal)) == 3
+        assert milestone_for_checkin(session, goal, TODAY) == (
+            "milestone",
+            {"days": 3, "month_total": None},
+        )
+        assert streak(session, goal.id, TODAY) == 1  # counted on calendar days it would break
+
+
+def test_the_weekly_summary_of_a_weekdays_goal_is_out_of_five(runtime, peer):
+    weekdays_only(runtime, peer)
+    goal = record(runtime, peer, {0: "done", 3: "done"})
+    with runtime.session_factory() as session:
+        goal = session.get(Goal, goal.id)
+        goal.created_at = goal.created_at - timedelta(days=30)
+        assert week_summary(session, goal, TODAY) == {"done_days": 2, "total_days": 5}

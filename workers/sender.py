@@ -199,6 +199,8 @@ def check_and_render(
     verdict = check_before_send(runtime, session, message, peer, now)
     if verdict is not None:
         return verdict
+    if message.kind == "summary" and nothing_done_this_week(session, message, peer, now):
+        return skip(message, "nothing_done_this_week", now)  # a summary never shames
     try:
         prepare_body(runtime, session, message, peer)
     except Exception:
@@ -206,6 +208,16 @@ def check_and_render(
         message.status, message.error_code, message.updated_at = FAILED, "render", now
         return "failed:render"
     return None
+
+
+def nothing_done_this_week(
+    session: Session, message: OutboundMessage, peer: Peer | None, now: datetime
+) -> bool:
+    goal = session.get(Goal, message.goal_id) if message.goal_id else None
+    if goal is None or peer is None:
+        return False
+    today = now.astimezone(ZoneInfo(peer.timezone)).date()
+    return week_summary(session, goal, today)["done_days"] == 0
 
 
 def wait_until(moment: float) -> None:
