@@ -259,7 +259,14 @@ def while_opted_out(turn: Turn) -> str | None:
 
 
 def unknown_number(turn: Turn) -> str | None:
-    """A number that is not a peer: only HELP gets an answer (STOP is handled before)."""
+    """A number that is not a peer: crisis language gets 988 at once, HELP an answer
+    (at most hourly); nothing else (STOP is handled before)."""
+    if turn.intent.kind == "crisis":
+        log.warning(
+            "crisis language from a number that is not enrolled (...%s)",
+            last_four(turn.sms.from_phone),
+        )
+        return turn.reply("unknown_number_crisis")
     if turn.intent.kind != "help" or replied_within(turn, timedelta(hours=1)):
         return None
     return turn.reply("unknown_number_help")

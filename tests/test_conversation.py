@@ -157,12 +157,15 @@ def test_unknown_number_stop_is_recorded_and_binds_a_later_enrolment(
     assert welcome == []  # nothing planned for a number that said STOP
 
 
-def test_unknown_numbers_get_answers_only_to_help_and_stop(client, runtime, noon):
+def test_unknown_numbers_get_answers_only_to_help_stop_and_crisis(client, runtime, noon):
     stranger = "+12125550888"
     assert text(client, "hello who is this", from_=stranger) == ""
     assert text(client, "DONE", from_=stranger) == ""
     assert "STOP" in text(client, "HELP", from_=stranger)
-    assert len(load(runtime, InboundMessage)) == 3
+    crisis_reply = text(client, "i want to kill myself", from_=stranger)
+    assert "988" in crisis_reply and "911" in crisis_reply
+    assert not crisis_reply.startswith(",")  # no name to greet, no specialist to promise
+    assert len(load(runtime, InboundMessage)) == 4
 
 
 # --- help and crisis -------------------------------------------------------------------
