@@ -184,3 +184,11 @@ def test_the_openapi_document_describes_every_route(client, app):
         if rule.rule.startswith("/api/v1") and not rule.rule.endswith("openapi.json")
     }
     assert documented == served
+
+
+def test_the_account_page_lists_tokens_by_prefix_only(client, runtime, peer):
+    sign_in(client)
+    secret = create_token(client, name="weekly report")
+    page = client.get("/account").get_data(as_text=True)
+    assert "<title>Your account · " in page and page.count("API tokens</h2>") == 1
+    assert "weekly report" in page and secret[:10] in page and secret not in page
