@@ -26,8 +26,9 @@ from workers.reconciler import reconcile
 PHONE = "+12125550134"
 
 
-def start_worker(settings, fake) -> subprocess.Popen:
-    env = {
+def twilio_env(settings, fake) -> dict[str, str]:
+    """The environment of a real process of this installation, sending to the fake Twilio."""
+    return {
         **os.environ,
         "INSTANCE_DIR": str(settings.instance_dir),
         "DATABASE_URL": settings.database_url,
@@ -41,9 +42,12 @@ def start_worker(settings, fake) -> subprocess.Popen:
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "SMS_MAX_PER_SECOND": str(settings.sms_max_per_second),
     }
+
+
+def start_worker(settings, fake) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "service.cli", "worker"],
-        env=env,
+        env=twilio_env(settings, fake),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -29,6 +29,7 @@ from service.runtime import build_runtime
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN, make_specialist
 from tests.daytime import daytime_zone
 from tests.reliability.scale import report, scaled
+from tests.test_engine_worker import twilio_env
 from tests.test_launcher import wait_for
 from tests.twilio_fixtures import FROM_NUMBER
 
@@ -44,18 +45,8 @@ def free_port() -> int:
 
 
 def process_env(settings, database_url: str, fake) -> dict[str, str]:
-    return {
-        **os.environ,
-        "INSTANCE_DIR": str(settings.instance_dir),
+    return twilio_env(settings, fake) | {
         "DATABASE_URL": database_url,
-        "REDIS_URL": settings.redis_url,
-        "SECRET_KEY": settings.secret_key,
-        "SMS_GATEWAY": "twilio",
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": TEST_AUTH_TOKEN,
-        "TWILIO_FROM_NUMBER": FROM_NUMBER,
-        "TWILIO_API_BASE_URL": fake.url,
-        "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "SMS_MAX_PER_SECOND": "500",
         "PLANNER_INTERVAL_SECONDS": "1",
         "DB_POOL_SIZE": "3",
