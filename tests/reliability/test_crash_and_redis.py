@@ -215,12 +215,12 @@ def test_redis_lost_mid_run_loses_nothing_and_doubles_nothing(
         runtime.redis.connection_pool.reset()
         workers = [start_worker(worker_settings, fake_twilio) for _ in range(2)]
         finish(runtime, worker_settings, fake_twilio, workers)
+        counts = statuses(runtime)
     finally:
         for worker in workers:
             kill_hard(worker)
-        runtime.close()
+        runtime.close()  # last: a query after it would open a connection nobody closes
         server.stop()
-    counts = statuses(runtime)
     report(
         "redis_lost",
         nudges=count,
