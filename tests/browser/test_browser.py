@@ -94,3 +94,36 @@ def test_enrol_text_reply_and_see_a_crisis_first(page, service):
     expect(first_row).to_have_class("urgent")
     expect(first_row.locator(".flag.urgent")).to_be_visible()
     screenshot(page, "caseload")
+
+
+def test_pages_fit_a_phone_screen_and_work_from_the_keyboard(chromium, service):
+    """At 390 px nothing scrolls sideways, and Tab reaches the main links in order."""
+    from playwright.sync_api import expect
+
+    base, password = service
+    context = chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/login")
+        page.get_by_label("Email").fill(DEMO_EMAIL)
+        page.get_by_label("Password").fill(password)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
+        for path in ("/", "/peers/new", "/account"):
+            page.goto(f"{base}{path}")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+        page.goto(f"{base}/")
+        page.keyboard.press("Tab")
+        expect(page.locator(":focus")).to_have_text("Skip to content")
+        page.locator("table.caseload a").first.click()
+        expect(page.get_by_role("heading", name="Goals and progress")).to_be_visible()
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the peer page scrolls sideways by {overflow}px on a phone"
+    finally:
+        context.close()
