@@ -196,3 +196,12 @@ def test_enrolment_checks_times_against_the_peers_own_hours(client, runtime, spe
     fits = enrol_form(times="12:00", window_start="10:00", window_end="18:00")
     response = client.post("/peers/new", data=fits | {"csrf_token": token(client, "/peers/new")})
     assert response.status_code == 302
+
+
+def test_planned_texts_during_a_pause_are_marked_as_skipped(owner, runtime, peer, clock):
+    from datetime import timedelta
+
+    with runtime.session_factory() as session, session.begin():
+        session.get(Peer, peer).paused_until = clock.current + timedelta(days=2)
+    page = owner.get(f"/peers/{peer}").get_data(as_text=True)
+    assert page.count("(skipped: paused)") == 2  # the next two daily check-ins, not the rest
