@@ -76,3 +76,7 @@ def test_a_permanent_failure_fails_its_row_and_a_transient_one_retries_the_job(
     assert sorted(row.status for row in found.values()) == [FAILED, PLANNED]
     failed = next(row for row in found.values() if row.status == FAILED)
     assert failed.error_code == "21211"
+    retried = next(row for row in found.values() if row.status == PLANNED)
+
+    assert send_many(twilio_runtime, ids) == {failed.id: "not-planned", retried.id: "sent"}
+    assert rows(twilio_runtime, ids)[retried.id].status == SENT

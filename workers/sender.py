@@ -147,18 +147,25 @@ def claim_and_prepare(
     return ready
 
 
+# A claim starts a fresh attempt: a row retried after a transient error was handed over
+# last time, and its old hand-off must not make this attempt look cancelled.
+def claim_values(now: datetime) -> dict:
+    return {
+        "status": SENDING,
+        "attempts": OutboundMessage.attempts + 1,
+        "claimed_at": now,
+        "handed_at": None,
+        "updated_at": now,
+    }
+
+
 def claim_many(session: Session, ids: list[int], now: datetime) -> list[int]:
     """planned -> sending for those of ``ids`` still planned, in one statement."""
     return list(
         session.scalars(
             update(OutboundMessage)
             .where(OutboundMessage.id.in_(ids), OutboundMessage.status == PLANNED)
-            .values(
-                status=SENDING,
-                claimed_at=now,
-                attempts=OutboundMessage.attempts + 1,
-                updated_at=now,
-            )
+            .values(claim_values(now))
             .returning(OutboundMessage.id)
             .execution_options(synchronize_session=False)
         )
@@ -356,9 +363,7 @@ def claim_in(session: Session, message_id: int, now: datetime) -> bool:
     result = session.execute(
         update(OutboundMessage)
         .where(OutboundMessage.id == message_id, OutboundMessage.status == PLANNED)
-        .values(
-            status=SENDING, claimed_at=now, attempts=OutboundMessage.attempts + 1, updated_at=now
-        )
+        .values(claim_values(now))
     )
     return result.rowcount == 1
 
