@@ -9,6 +9,7 @@ narrowed by the peer's own), with a message saying why when they do not fit.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -42,14 +43,19 @@ def goal_text(raw: str) -> str:
     return text
 
 
-def cancel_for_goal(session: Session, goal: Goal, reason: str, now: datetime) -> int:
-    """Cancel the planned texts of one goal (all its schedules)."""
+def cancel_where(session: Session, condition: Any, reason: str, now: datetime) -> int:
+    """Cancel the planned texts matching ``condition``; return how many."""
     result = session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.goal_id == goal.id, OutboundMessage.status == PLANNED)
+        .where(condition, OutboundMessage.status == PLANNED)
         .values(status=CANCELLED, skip_reason=reason, updated_at=now)
     )
     return result.rowcount or 0
+
+
+def cancel_for_goal(session: Session, goal: Goal, reason: str, now: datetime) -> int:
+    """Cancel the planned texts of one goal (all its schedules)."""
+    return cancel_where(session, OutboundMessage.goal_id == goal.id, reason, now)
 
 
 def add_goal(
@@ -131,12 +137,7 @@ def restart(schedule: Schedule, peer: Peer, now: datetime) -> None:
 
 
 def cancel_schedule(session: Session, schedule: Schedule, reason: str, now: datetime) -> int:
-    result = session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.schedule_id == schedule.id, OutboundMessage.status == PLANNED)
-        .values(status=CANCELLED, skip_reason=reason, updated_at=now)
-    )
-    return result.rowcount or 0
+    return cancel_where(session, OutboundMessage.schedule_id == schedule.id, reason, now)
 
 
 def is_paused(goal: Goal) -> bool:
