@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from flask import Flask, g, request
+from werkzeug.routing import IntegerConverter
 
 from service import logs
 from service.logs import configure_logging
@@ -39,6 +40,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     runtime = build_runtime(settings)
     app.extensions["peernudge"] = runtime
     _init_extensions(app)
+    app.url_map.converters["int"] = DatabaseId
     _register_blueprints(app, settings)
 
     @app.context_processor
@@ -67,6 +69,15 @@ def security_headers(response: Any) -> Any:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in every route: ids a database column can hold, else 404 (an id
+    of twenty digits would otherwise reach SQLite and fail as a 500)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def tag_request() -> None:

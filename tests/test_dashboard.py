@@ -247,3 +247,16 @@ def test_the_caseload_export_has_every_own_peer_and_nobody_elses(client, runtime
     assert any(row["body"] == "DONE" for row in rows)
     with runtime.session_factory() as session:
         assert "caseload exported" in session.scalars(select(AuditEvent.action)).all()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/peers/99999999999999999999",
+        "/peers/99999999999999999999/export.csv",
+        "/simulator/99999999999999999999/messages",
+    ],
+)
+def test_an_id_too_large_for_the_database_is_404_not_500(client, peer, path):
+    sign_in(client)
+    assert client.get(path).status_code == 404
