@@ -209,6 +209,9 @@ TWILIO_KEYWORD_INTENTS = {
 def respond(turn: Turn) -> str | None:
     """Apply the message's effects and choose the reply (None: stay silent)."""
     kind = turn.intent.kind
+    if turn.sms.opt_out_type:  # Twilio matched the keyword and has answered the peer itself
+        record_twilio_keyword(turn)
+        return None
     if kind == "opt_out":
         return handle_opt_out(turn)
     if turn.peer is None:
@@ -226,24 +229,45 @@ def respond(turn: Turn) -> str | None:
 # --- consent -----------------------------------------------------------------------
 
 
-def handle_opt_out(turn: Turn) -> str | None:
-    """Opt out at once; exactly one confirmation, none when Twilio already sent one."""
+def record_twilio_keyword(turn: Turn) -> None:
+    """The effects of a keyword Twilio's Advanced Opt-Out answered; no reply of ours."""
+    if turn.intent.kind == "opt_out":
+        opt_out(turn)
+    elif turn.intent.kind == "opt_in" and turn.peer is not None and turn.peer.consent == OPTED_OUT:
+        opt_in(turn)
+
+
+def keyword_detail(turn: Turn) -> str:
+    return f"keyword (twilio {turn.sms.opt_out_type})" if turn.sms.opt_out_type else "keyword"
+
+
+def opt_out(turn: Turn) -> bool:
+    """Record the opt-out; True when the peer had opted out already."""
     already = turn.peer is not None and turn.peer.consent == OPTED_OUT
-    detail = f"keyword (twilio {turn.sms.opt_out_type})" if turn.sms.opt_out_type else "keyword"
-    record_opt_out(turn.session, turn.sms.from_phone, turn.peer, "sms", turn.now, detail)
+    record_opt_out(
+        turn.session, turn.sms.from_phone, turn.peer, "sms", turn.now, keyword_detail(turn)
+    )
     if turn.peer is not None:
         turn.audit("opted_out")
-    if turn.sms.opt_out_type or already:
-        return None
-    return turn.reply("opt_out")
+    return already
 
 
-def handle_opt_in(turn: Turn) -> str | None:
-    detail = f"keyword (twilio {turn.sms.opt_out_type})" if turn.sms.opt_out_type else "keyword"
-    record_opt_in(turn.session, turn.sms.from_phone, turn.peer, "sms", turn.now, detail)
+def handle_opt_out(turn: Turn) -> str | None:
+    """Opt out at once; exactly one confirmation."""
+    return None if opt_out(turn) else turn.reply("opt_out")
+
+
+def opt_in(turn: Turn) -> None:
+    record_opt_in(
+        turn.session, turn.sms.from_phone, turn.peer, "sms", turn.now, keyword_detail(turn)
+    )
     peer_changes.restart_schedules(turn.session, turn.peer, turn.now)
     turn.audit("opted_in")
-    return None if turn.sms.opt_out_type else turn.reply("opt_in")  # Twilio confirmed it
+
+
+def handle_opt_in(turn: Turn) -> str:
+    opt_in(turn)
+    return turn.reply("opt_in")
 
 
 def while_opted_out(turn: Turn) -> str | None:
@@ -252,7 +276,7 @@ def while_opted_out(turn: Turn) -> str | None:
     if turn.intent.kind == "opt_in" or text in YES_WHILE_OPTED_OUT:
         return handle_opt_in(turn)
     if turn.intent.kind == "help":
-        return handle_help(turn)
+        return turn.reply("help")
     if turn.intent.kind == "crisis":
         return handle_crisis(turn)
     return None
@@ -511,12 +535,12 @@ def handle_other(turn: Turn) -> str | None:
     return None if acked else turn.reply("ack")
 
 
-def handle_help(turn: Turn) -> str | None:
-    return None if turn.sms.opt_out_type else turn.reply("help")  # Twilio answered it
+def handle_help(turn: Turn) -> str:
+    return turn.reply("help")
 
 
 HANDLERS = {
-    "opt_in": lambda turn: None if turn.sms.opt_out_type else turn.reply("already_subscribed"),
+    "opt_in": lambda turn: turn.reply("already_subscribed"),
     "help": handle_help,
     "done": handle_done,
     "not_yet": lambda turn: answer_check_in(turn, "not_yet", "not_yet"),
