@@ -48,13 +48,3 @@ class RateLimiter:
         except RedisError:
             return [now] * count  # no shared rate without Redis; the provider's 429 still guards
         return [first + i * self.interval for i in range(count)]
-
-    def wait(self, max_wait: float | None = None) -> float | None:
-        """Reserve a slot and sleep until it; None (without sleeping) when it is too far."""
-        slot = self.reserve()
-        delay = slot - time.time()
-        if max_wait is not None and delay > max_wait:
-            return None
-        if delay > 0:
-            time.sleep(delay)
-        return slot

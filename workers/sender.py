@@ -80,19 +80,21 @@ class Ready:
 
 
 def send_many(runtime: Runtime, message_ids: list[int]) -> dict[int, str]:
-    """Send a batch: claim, check and render many rows per transaction, send them in
-    parallel, record the results in one more transaction.
+    """Send a batch (the one path every send takes): claim, check and render many rows
+    per transaction, send them in parallel, record the results in one more transaction.
 
     Rate slots are reserved first (as one message would), and only the rows whose
     slot is close are claimed at a time, so no row sits in ``sending`` while it
     waits for a slow rate: a STOP arriving meanwhile still cancels it.
     """
-    slots = deque(
-        zip(message_ids, rate_limiter(runtime).reserve_many(len(message_ids)), strict=True)
-    )
-    outcomes: dict[int, str] = {}
+    planned = still_planned(runtime, message_ids)
+    outcomes = {
+        message_id: "not-planned" for message_id in message_ids if message_id not in planned
+    }
+    todo = [message_id for message_id in dict.fromkeys(message_ids) if message_id in planned]
+    slots = deque(zip(todo, rate_limiter(runtime).reserve_many(len(todo)), strict=True))
     transient: list[GatewayError] = []
-    with ThreadPoolExecutor(max_workers=min(BATCH_THREADS, max(1, len(message_ids)))) as pool:
+    with ThreadPoolExecutor(max_workers=min(BATCH_THREADS, max(1, len(todo)))) as pool:
         while slots:
             wait_until(slots[0][1] - CLAIM_AHEAD_SECONDS)
             horizon = wallclock.time() + CLAIM_AHEAD_SECONDS
@@ -287,7 +289,8 @@ def record_results(
             metrics.count(runtime.redis, "peernudge_nudges_sent", number, kind=kind)
         for item, _ in sent:
             outcomes[item.id] = "sent"
-        log.info("%s messages sent", len(sent))
+            with handling_nudge(item.id):
+                log.info("message %s sent to %s", item.id, last_four(item.to))
     for item, result in results:
         if result is None:
             outcomes[item.id] = "cancelled"
@@ -300,36 +303,8 @@ def record_results(
 
 
 def send_message(runtime: Runtime, message_id: int) -> str:
-    """Send one message if it is still planned and still appropriate."""
-    with handling_nudge(message_id):
-        outcome = attempt(runtime, message_id)
-    if outcome.startswith("skipped:"):
-        metrics.count(runtime.redis, "peernudge_nudges_skipped", reason=outcome[8:])
-    return outcome
-
-
-def attempt(runtime: Runtime, message_id: int) -> str:
-    if not is_planned(runtime, message_id):
-        return "not-planned"
-    rate_limiter(runtime).wait()
-    now = runtime.now()
-    # Claim, check and render in one transaction: one write lock per message, not three.
-    with runtime.session_factory() as session, session.begin():
-        if not claim_in(session, message_id, now):
-            return "not-planned"
-        message = session.get(OutboundMessage, message_id)
-        peer = session.get(Peer, message.peer_id) if message.peer_id else None
-        verdict = check_and_render(runtime, session, message, peer, now)
-        if verdict is None:
-            message.handed_at = now  # the provider is called right after this commits
-        to, body, due = message.to_phone, message.body, message.due_at
-    if verdict == "deferred":
-        from workers.enqueue import enqueue_sends
-
-        enqueue_sends(runtime, [(message_id, due)])
-    if verdict is not None:
-        return verdict
-    return deliver(runtime, message_id, to, body or "")
+    """Send one message if it is still planned and still appropriate (a batch of one)."""
+    return send_many(runtime, [message_id])[message_id]
 
 
 _limiters: dict[tuple[int, str], RateLimiter] = {}
@@ -345,27 +320,22 @@ def rate_limiter(runtime: Runtime) -> RateLimiter:
     return _limiters[key]
 
 
-def is_planned(runtime: Runtime, message_id: int) -> bool:
+def still_planned(runtime: Runtime, message_ids: list[int]) -> set[int]:
+    """Those of the ids still planned: a job for a row already handled costs no rate slot."""
     with runtime.session_factory() as session:
-        status = session.scalar(
-            select(OutboundMessage.status).where(OutboundMessage.id == message_id)
+        return set(
+            session.scalars(
+                select(OutboundMessage.id).where(
+                    OutboundMessage.id.in_(message_ids), OutboundMessage.status == PLANNED
+                )
+            )
         )
-    return status == PLANNED
 
 
 def claim(runtime: Runtime, message_id: int, now: datetime) -> bool:
     """planned -> sending, atomically; False when someone else has it or it is done."""
     with runtime.session_factory() as session, session.begin():
-        return claim_in(session, message_id, now)
-
-
-def claim_in(session: Session, message_id: int, now: datetime) -> bool:
-    result = session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.id == message_id, OutboundMessage.status == PLANNED)
-        .values(claim_values(now))
-    )
-    return result.rowcount == 1
+        return claim_many(session, [message_id], now) == [message_id]
 
 
 def skip(message: OutboundMessage, reason: str, now: datetime) -> str:
@@ -456,24 +426,6 @@ def prepare_body(
     message.template = rendered.template
     message.segments = rendered.segments
     message.encoding = rendered.encoding
-
-
-def deliver(runtime: Runtime, message_id: int, to: str, body: str) -> str:
-    """Hand the message to the gateway and record the outcome."""
-    callback = f"{runtime.settings.public_base_url}/sms/status"
-    try:
-        provider_id = runtime.gateway.send_sms(to, body, callback)
-    except GatewayError as error:
-        return record_failure(runtime, message_id, error)
-    with runtime.session_factory() as session, session.begin():
-        message = session.get(OutboundMessage, message_id)
-        message.status = SENT
-        message.provider_id = provider_id
-        message.sent_at = runtime.now()
-        kind = message.kind
-    metrics.count(runtime.redis, "peernudge_nudges_sent", kind=kind)
-    log.info("message %s sent to %s", message_id, last_four(to))
-    return "sent"
 
 
 def record_failure(runtime: Runtime, message_id: int, error: GatewayError) -> str:
