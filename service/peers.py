@@ -75,11 +75,11 @@ def allowed_window(settings: Settings, peer: Peer | None = None) -> tuple[time, 
     return start, end
 
 
-def check_preferred_hours(settings: Settings, start: time | None, end: time | None) -> None:
+def check_preferred_hours(settings: Settings, peer: Peer) -> None:
     """The peer's own hours must leave some time inside the program's window."""
-    window = allowed_window(settings)
-    first, last = max(window[0], start or window[0]), min(window[1], end or window[1])
+    first, last = allowed_window(settings, peer)
     if first >= last:
+        window = allowed_window(settings)
         raise EnrolmentError(
             f"preferred hours must overlap the program's hours "
             f"({window[0].strftime('%H:%M')}-{window[1].strftime('%H:%M')}) and start before "
@@ -148,7 +148,6 @@ def enrol_peer(
         raise EnrolmentError("a goal of at most 160 characters, in the peer's words, is needed")
     if session.scalar(select(Peer.id).where(Peer.phone == phone)) is not None:
         raise EnrolmentError(f"{phone} is already enrolled")
-    check_preferred_hours(settings, enrolment.window_start, enrolment.window_end)
     peer = Peer(
         specialist=specialist,
         phone=phone,
@@ -161,6 +160,7 @@ def enrol_peer(
         window_end=enrolment.window_end,
         created_at=now,
     )
+    check_preferred_hours(settings, peer)
     session.add(peer)
     goal = Goal(peer=peer, text=goal_text, position=1, created_at=now)
     try:
