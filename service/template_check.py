@@ -56,6 +56,8 @@ VARIABLES: dict[str, list[Any]] = {
     "start": ["08:00"],
     "end": ["20:00"],
     "goals": [GOAL_LIST],
+    "intent": ["pause", "rest", "later"],
+    "number": [12],
 }
 WELCOME_WORDS = {
     "en": ("STOP", "HELP", "rates may apply"),

@@ -65,6 +65,22 @@ def read(body: str, context: Context | None = None) -> Reading:
     return reading_of(found, context, language)
 
 
+def bare_number(body: str) -> int | None:
+    """The number of a keyword-and-number text ("PAUSE 2", "skip 2"), else None.
+
+    With several goals such a number could be a goal or a count of days; the
+    conversation asks which.
+    """
+    tokens = normalise(body or "").tokens
+    if len(tokens) == 2 and tokens[1].isdigit() and tokens[0] in BARE_NUMBER_WORDS:
+        return int(tokens[1])
+    return None
+
+
+BARE_NUMBER_WORDS = {"pause", "pausa", "pausar", "skip", "saltar", "rest", "descanso", "later",
+                     "luego", "snooze"}  # fmt: skip
+
+
 def is_time_limited(text: Normalised) -> bool:
     """ "Stop texting me for a week" is a pause, not an opt-out."""
     found = command(text.text)
@@ -78,4 +94,4 @@ def reading_of(found: Command, context: Context, language: str) -> Reading:
     return Reading(intent, found.confidence, language, number=found.number, time=found.time)
 
 
-__all__ = ["Context", "Reading", "normalise", "read"]
+__all__ = ["Context", "Reading", "bare_number", "normalise", "read"]

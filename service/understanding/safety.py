@@ -29,16 +29,18 @@ def crisis_level(text: Normalised) -> str | None:
 def is_keyword_message(text: Normalised) -> bool:
     """STOP and its synonyms as the whole message, with only filler words around."""
     keywords, fillers = words(OPT_OUT, "keyword"), words(OPT_OUT, "filler")
-    if text.text in keywords:
-        return True
-    remaining = text.text
-    for phrase in sorted(fillers | keywords, key=len, reverse=True):
-        remaining = f" {remaining} ".replace(f" {phrase} ", " ")
-    tokens = text.tokens
-    has_keyword = any(token in keywords for token in tokens) or any(
-        f" {k} " in f" {text.text} " for k in keywords if " " in k
-    )
-    return has_keyword and not remaining.strip()
+    phrases = sorted(keywords | fillers, key=lambda p: -len(p.split()))
+    tokens, found_keyword = text.tokens, False
+    while tokens:
+        for phrase in phrases:
+            size = len(phrase.split())
+            if " ".join(tokens[:size]) == phrase:
+                found_keyword = found_keyword or phrase in keywords
+                tokens = tokens[size:]
+                break
+        else:
+            return False
+    return found_keyword
 
 
 def opt_out_level(text: Normalised) -> str | None:
