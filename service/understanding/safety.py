@@ -8,6 +8,7 @@ removed before the patterns look, so they never decide anything.
 
 from __future__ import annotations
 
+from service.understanding.model import possibly_crisis
 from service.understanding.normalise import Normalised
 from service.understanding.patterns import first_match, without, words
 
@@ -17,7 +18,16 @@ CLEAR, POSSIBLE = "clear", "possible"
 
 
 def crisis_level(text: Normalised) -> str | None:
-    """``clear``, ``possible`` or None for crisis language anywhere in the text."""
+    """``clear``, ``possible`` or None for crisis language anywhere in the text: the
+    reviewed patterns first, then the statistical backstop (possible at most)."""
+    level = pattern_level(text)
+    if level is None and possibly_crisis(text.text):
+        return POSSIBLE
+    return level
+
+
+def pattern_level(text: Normalised) -> str | None:
+    """What the reviewed crisis patterns alone say of a text."""
     cleaned = without(text.text, CRISIS)
     if first_match(cleaned, CRISIS, "clear"):
         return CLEAR
