@@ -80,15 +80,10 @@ class Turn:
 
     def reply(self, kind: str, **context: Any) -> str:
         """Render a reply for this peer (or unknown number) and keep it in the thread."""
-        settings = self.runtime.settings
         rendered = render_message(
-            self.session,
-            kind,
-            self.peer,
-            settings.program_name,
-            settings.program_discreet,
+            self.session, kind, self.peer, self.runtime.settings, phone=self.sms.from_phone,
             **context,
-        )
+        )  # fmt: skip
         record_reply(
             self.runtime,
             self.session,

@@ -4,18 +4,23 @@ Each template is rendered in every branch with the longest realistic values
 and must be GSM-7 only, fit its segment budget (1 for nudges, 2 otherwise),
 use only placeholders its kind provides, keep discretion, and (for the
 welcome) carry the words carriers require. Both languages must offer the same
-kinds. ``check_templates`` returns the problems found; an empty list passes.
+kinds. Macro files (``<lang>/_macros/``) are checked through every template
+that imports them: crisis texts are rendered with every line in the reviewed
+file and the longest override a program may set. ``check_templates`` returns
+the problems found; an empty list passes.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from jinja2 import meta
 
+from service.crisis_lines import CrisisLine, lines_on_file
 from service.messages import (
     TEMPLATES_DIR,
     discretion_problems,
@@ -23,6 +28,7 @@ from service.messages import (
     render_template,
     segment_count,
 )
+from service.settings import MAX_CRISIS_LINE_NAME
 
 LANGUAGES = ("en", "es")
 NUDGE_KINDS = {"checkin", "encouragement"}
@@ -35,6 +41,23 @@ WHEN = datetime(2026, 12, 30, 19, 45, tzinfo=UTC)
 GOAL_LIST = [
     {"number": n, "text": LONG_GOAL, "schedule": "mon,wed,fri at 18:30"} for n in (1, 2, 3)
 ]
+LONGEST_NUMBER = "+1 800 555 0123"  # 16 characters, the most CRISIS_LINE_* may have
+PROGRAM_LINE = CrisisLine(
+    country="US",
+    name="N" * MAX_CRISIS_LINE_NAME,
+    call=LONGEST_NUMBER,
+    text=LONGEST_NUMBER.replace("3", "4"),
+    text_word="W" * 10,
+    emergency=LONGEST_NUMBER,
+)
+
+
+def crisis_lines() -> list[CrisisLine]:
+    """Every line on file (one per distinct wording), the longest override, and none."""
+    on_file = {replace(line, country="") for line in lines_on_file().values()}
+    return [*sorted(on_file, key=repr), PROGRAM_LINE, CrisisLine(country="ZZ")]
+
+
 # Every placeholder a template may use, with values for each branch it may take.
 VARIABLES: dict[str, list[Any]] = {
     "name": [LONG_NAME],
@@ -56,6 +79,7 @@ VARIABLES: dict[str, list[Any]] = {
     "start": ["08:00"],
     "end": ["20:00"],
     "goals": [GOAL_LIST],
+    "crisis": crisis_lines(),
 }
 WELCOME_WORDS = {
     "en": ("STOP", "HELP", "rates may apply"),
@@ -64,8 +88,11 @@ WELCOME_WORDS = {
 
 
 def kinds(directory: Path, language: str) -> set[str]:
+    """Message kinds (folders) in a language; ``_macros`` holds shared wording, not a kind."""
     folder = directory / language
-    return {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
+    if not folder.is_dir():
+        return set()
+    return {p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("_")}
 
 
 def contexts(used: set[str]) -> list[dict[str, Any]]:

@@ -199,6 +199,49 @@ def test_crisis_hold_stops_automated_texts_for_a_day(client, runtime, peer, noon
     assert send_message(runtime, message.id) == "skipped:crisis_hold"
 
 
+UK_MOBILE, POLISH_MOBILE = "+447400123456", "+48512345678"
+
+
+def test_a_uk_peer_texting_help_gets_samaritans_and_not_988(client, runtime, specialist, noon):
+    enrol(runtime, specialist, phone=UK_MOBILE, tz="Europe/London")
+    reply = text(client, "HELP", from_=UK_MOBILE)
+    assert "116 123" in reply and "SHOUT to 85258" in reply
+    assert "988" not in reply
+
+
+def test_a_uk_peer_in_crisis_gets_samaritans_and_999_not_988_or_911(
+    client, runtime, specialist, noon
+):
+    enrol(runtime, specialist, phone=UK_MOBILE, tz="Europe/London")
+    reply = text(client, "I want to kill myself", from_=UK_MOBILE)
+    assert "call 116 123 or text SHOUT to 85258 (Samaritans)" in reply
+    assert "call 999" in reply and "Jordan" in reply
+    assert "988" not in reply and "911" not in reply
+
+
+def test_an_unknown_uk_number_in_crisis_gets_the_uk_lines(client, noon):
+    reply = text(client, "i want to end my life", from_="+447400999888")
+    assert "116 123" in reply and "999" in reply and "988" not in reply
+
+
+def test_where_there_is_no_crisis_line_the_peer_gets_the_emergency_number(
+    client, runtime, specialist, noon
+):
+    peer_id = enrol(runtime, specialist, phone=POLISH_MOBILE, tz="Europe/Warsaw")
+    reply = text(client, "I want to kill myself", from_=POLISH_MOBILE)
+    assert "call 112 now" in reply and "988" not in reply
+    assert "In danger? Please call 112." in text(client, "HELP", from_=POLISH_MOBILE)
+    kinds = sorted((f.kind, f.urgent) for f in load(runtime, Flag, Flag.peer_id == peer_id))
+    assert kinds == [("crisis", True), ("no_crisis_line", False)]  # told once, at enrolment
+
+
+def test_a_spanish_peer_in_spain_gets_024_and_112_in_spanish(client, runtime, specialist, noon):
+    enrol(runtime, specialist, phone="+34612345678", language="es", tz="Europe/Madrid")
+    reply = text(client, "quiero morir", from_="+34612345678")
+    assert "llama al 024 (Linea 024)" in reply and "llama al 112" in reply
+    assert "Nos importas" in reply and "988" not in reply
+
+
 def test_crisis_reply_is_never_a_cheerful_template(client, peer, noon):
     reply = text(client, "I want to end it all")
     assert "Nice work" not in reply and "!" not in reply

@@ -28,7 +28,7 @@ def test_a_peer_never_gets_the_same_variant_twice_in_a_row(runtime, peer):
     session, sam = peer_in(runtime, peer)
     chosen = []
     for _ in range(60):
-        rendered = render_message(session, "checkin", sam, "Wellness Line", goal="walk")
+        rendered = render_message(session, "checkin", sam, runtime.settings, goal="walk")
         chosen.append(rendered.variant)
     assert all(a != b for a, b in itertools.pairwise(chosen))
     assert len(set(chosen)) == len(variants("checkin", "en"))  # every variant gets used
@@ -42,7 +42,10 @@ def test_spanish_peer_gets_spanish_and_a_missing_kind_falls_back_to_english(
 ):
     peer_id = enrol(runtime, specialist, phone="+13125550177", language="es", tz="America/Chicago")
     session, marisol = peer_in(runtime, peer_id)
-    assert render_message(session, "checkin", marisol, "X", goal="caminar").language == "es"
+    assert (
+        render_message(session, "checkin", marisol, runtime.settings, goal="caminar").language
+        == "es"
+    )
     (tmp_path / "en" / "only_english").mkdir(parents=True)
     (tmp_path / "en" / "only_english" / "1.txt").write_text("Hello {{ name }}")
     assert render_template("only_english", "es", {"name": "M"}, directory=tmp_path).language == "en"
@@ -80,7 +83,9 @@ def test_encouragement_recalls_the_peers_own_strengths(runtime, peer):
     with runtime.session_factory() as session, session.begin():
         session.get(Peer, peer).strengths = "I show up for my kids"
     session, sam = peer_in(runtime, peer)
-    bodies = {render_message(session, "encouragement", sam, "X").body for _ in range(40)}
+    bodies = {
+        render_message(session, "encouragement", sam, runtime.settings).body for _ in range(40)
+    }
     assert any("I show up for my kids" in body for body in bodies)
     session.close()
 
@@ -90,7 +95,7 @@ def test_long_strengths_are_not_quoted_so_a_nudge_stays_one_segment(runtime, pee
         session.get(Peer, peer).strengths = "x" * 200
     session, sam = peer_in(runtime, peer)
     for _ in range(20):
-        rendered = render_message(session, "encouragement", sam, "X")
+        rendered = render_message(session, "encouragement", sam, runtime.settings)
         assert "xxxx" not in rendered.body and rendered.segments == 1
     session.close()
 
@@ -100,8 +105,9 @@ def test_discreet_mode_refuses_a_template_that_names_treatment(runtime, peer, tm
     (tmp_path / "en" / "checkin" / "1.txt").write_text("Hi {{ name }}, how is your recovery?")
     session, sam = peer_in(runtime, peer)
     with pytest.raises(ValueError, match="recovery"):
-        render_message(session, "checkin", sam, "X", directory=tmp_path)
-    relaxed = render_message(session, "checkin", sam, "X", discreet=False, directory=tmp_path)
+        render_message(session, "checkin", sam, runtime.settings, directory=tmp_path)
+    relaxed_settings = runtime.settings.with_overrides(program_discreet=False)
+    relaxed = render_message(session, "checkin", sam, relaxed_settings, directory=tmp_path)
     assert "recovery" in relaxed.body
     session.close()
 
@@ -109,5 +115,8 @@ def test_discreet_mode_refuses_a_template_that_names_treatment(runtime, peer, tm
 def test_the_peers_own_goal_words_are_theirs_to_choose(runtime, specialist):
     peer_id = enrol(runtime, specialist, phone="+12125550100", goal="go to my Tuesday meeting")
     session, peer = peer_in(runtime, peer_id)
-    assert "meeting" in render_message(session, "checkin", peer, "X", goal=peer.goals[0].text).body
+    assert (
+        "meeting"
+        in render_message(session, "checkin", peer, runtime.settings, goal=peer.goals[0].text).body
+    )
     session.close()
