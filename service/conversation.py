@@ -39,6 +39,7 @@ from service.models import (
     Peer,
 )
 from service.phones import last_four
+from service.recurrence import schedule_shape
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -502,7 +503,11 @@ def goal_lines(turn: Turn) -> list[dict[str, Any]]:
         {
             "number": goal.position,
             "text": goal.text,
-            "schedule": "; ".join(peer_changes.describe(s) for s in goal.schedules if s.active),
+            "schedules": [
+                schedule_shape(s.days, s.times)
+                for s in goal.schedules
+                if s.active and s.kind == "checkin"
+            ],
         }
         for goal in active_goals(turn)
     ]

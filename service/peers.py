@@ -37,6 +37,7 @@ from service.recurrence import (
     parse_times,
     parse_zone,
     recurrence,
+    schedule_shape,
     within_window,
 )
 from service.settings import Settings
@@ -250,17 +251,13 @@ def add_companion_schedules(
                      zone, now, window, kind="summary")  # fmt: skip
 
 
-def describe_schedule(schedule: Schedule) -> str:
-    return f"{schedule.days} at {schedule.times.replace(',', ', ')}"
-
-
 def plan_welcome(
     session: Session, settings: Settings, peer: Peer, goal: Goal, schedule: Schedule,
     now: datetime,
 ) -> OutboundMessage:  # fmt: skip
     rendered = render_message(
         session, "welcome", peer, settings,
-        goal=goal.text, schedule=describe_schedule(schedule),
+        goal=goal.text, schedule=schedule_shape(schedule.days, schedule.times),
     )  # fmt: skip
     message = OutboundMessage(
         peer_id=peer.id,

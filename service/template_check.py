@@ -6,8 +6,9 @@ use only placeholders its kind provides, keep discretion, and (for the
 welcome) carry the words carriers require. Both languages must offer the same
 kinds. Macro files (``<lang>/_macros/``) are checked through every template
 that imports them: crisis texts are rendered with every line in the reviewed
-file and the longest override a program may set. ``check_templates`` returns
-the problems found; an empty list passes.
+file and the longest override a program may set, schedules with every shape of
+days and the most times. ``check_templates`` returns the problems found; an
+empty list passes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from service.messages import (
     render_template,
     segment_count,
 )
+from service.recurrence import schedule_shape
 from service.settings import MAX_CRISIS_LINE_NAME
 
 LANGUAGES = ("en", "es")
@@ -38,8 +40,35 @@ LONG_GOAL = "walk the dog around the park after lunch"  # 40 characters
 LONG_PROGRAM = "Northside Wellness Network"
 LONG_STRENGTHS = "I keep going for my two kids every day"  # the longest quoted (see messages.py)
 WHEN = datetime(2026, 12, 30, 19, 45, tzinfo=UTC)
-GOAL_LIST = [
-    {"number": n, "text": LONG_GOAL, "schedule": "mon,wed,fri at 18:30"} for n in (1, 2, 3)
+# Every shape of days, with the most times a day the daily cap allows (3).
+SCHEDULES = [
+    schedule_shape(days, times)
+    for days, times in (
+        ("mon,wed,fri", "09:00,13:30,18:30"),
+        ("mon,tue,wed,thu,fri,sat", "09:00,13:30,18:30"),
+        ("tue,thu", "09:00,18:30"),
+        ("sat", "10:00"),
+        ("daily", "09:00"),
+        ("weekdays", "18:30,19:45"),
+        ("weekends", "10:00"),
+        ("1x-week", "12:00"),
+        ("2x-week", "12:00"),
+        ("3x-week", "12:00,19:45"),
+    )
+]
+# Three goals (the most a GOALS reply has room for), each checked in on once a day at
+# most on its own (the daily cap is 3 texts); one goal with the longest schedule.
+GOAL_LISTS = [
+    [{"number": n, "text": LONG_GOAL, "schedules": [shape]} for n in (1, 2, 3)]
+    for shape in (
+        schedule_shape("mon,wed,fri", "18:30"),
+        schedule_shape("3x-week", "12:00"),
+        schedule_shape("weekdays", "18:30"),
+        schedule_shape("tue,thu", "18:30"),
+    )
+] + [
+    [{"number": 1, "text": LONG_GOAL, "schedules": SCHEDULES[:2]}],
+    [{"number": 1, "text": LONG_GOAL, "schedules": []}],
 ]
 LONGEST_NUMBER = "+1 800 555 0123"  # 16 characters, the most CRISIS_LINE_* may have
 PROGRAM_LINE = CrisisLine(
@@ -66,7 +95,7 @@ VARIABLES: dict[str, list[Any]] = {
     "goal": [LONG_GOAL],
     "strengths": [LONG_STRENGTHS, ""],
     "reasons": [LONG_STRENGTHS, ""],
-    "schedule": ["mon,wed,fri at 09:00, 13:30, 18:30"],
+    "schedule": SCHEDULES,
     "days": [365, None],
     "month_total": [31],
     "done_days": [7, 0],
@@ -78,7 +107,7 @@ VARIABLES: dict[str, list[Any]] = {
     "time": ["19:30"],
     "start": ["08:00"],
     "end": ["20:00"],
-    "goals": [GOAL_LIST],
+    "goals": GOAL_LISTS,
     "crisis": crisis_lines(),
 }
 WELCOME_WORDS = {

@@ -9,6 +9,7 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import select
 
+from service import plans
 from service.messages import render_template, variants
 from service.models import (
     CANCELLED,
@@ -364,7 +365,30 @@ def test_time_outside_the_allowed_hours_is_refused(client, runtime, peer, noon):
 
 def test_goals_lists_goals_with_numbers_and_schedules(client, peer, noon):
     reply = text(client, "GOALS")
-    assert "1. take a 20 minute walk (daily at 09:00)" in reply
+    assert "1. take a 20 minute walk (every day at 9:00)" in reply
+
+
+def test_goals_describes_schedules_in_the_peers_words_and_language(
+    client, runtime, specialist, noon
+):
+    peer_id = enrol(runtime, specialist, phone="+13125550177", language="es",
+                    tz="America/Chicago", days="mon,wed", times="09:00")  # fmt: skip
+    with runtime.session_factory() as session, session.begin():
+        plans.add_goal(session, runtime.settings, session.get(Peer, peer_id), "leer", "3x-week",
+                       "12:00", noon.current)  # fmt: skip
+    reply = text(client, "METAS", from_="+13125550177")
+    assert "1. take a 20 minute walk (los lunes y miércoles a las 9:00)" in reply
+    assert "2. leer (3 veces por semana a las 12:00)" in reply
+    assert "mon" not in reply and "x-week" not in reply
+
+
+def test_the_welcome_describes_the_schedule_in_the_peers_language(runtime, specialist):
+    enrol(runtime, specialist, phone="+13125550177", language="es", tz="America/Chicago",
+          days="weekdays", times="18:30")  # fmt: skip
+    enrol(runtime, specialist, phone="+12125550101", days="3x-week", times="12:00")
+    bodies = [m.body for m in load(runtime, OutboundMessage, OutboundMessage.kind == "welcome")]
+    assert "(de lunes a viernes a las 18:30)" in bodies[0]
+    assert "(3 times a week at 12:00)" in bodies[1]
 
 
 def test_free_text_is_acknowledged_at_most_once_a_day(client, runtime, peer, noon):

@@ -16,6 +16,7 @@ from service.messages import (
     variants,
 )
 from service.models import MessageRotation, Peer
+from service.recurrence import schedule_shape
 from tests.conftest import enrol
 
 
@@ -120,3 +121,23 @@ def test_the_peers_own_goal_words_are_theirs_to_choose(runtime, specialist):
         in render_message(session, "checkin", peer, runtime.settings, goal=peer.goals[0].text).body
     )
     session.close()
+
+
+@pytest.mark.parametrize(
+    ("days", "times", "english", "spanish"),
+    [
+        ("daily", "09:00", "every day at 9:00", "todos los dias a las 9:00"),
+        ("weekdays", "18:30", "weekdays at 18:30", "de lunes a viernes a las 18:30"),
+        ("mon,wed", "09:00", "Mondays and Wednesdays at 9:00", "los lunes y miércoles a las 9:00"),
+        ("3x-week", "12:00", "3 times a week at 12:00", "3 veces por semana a las 12:00"),
+        ("1x-week", "12:00", "once a week at 12:00", "una vez por semana a las 12:00"),
+        ("sat,sun", "10:00", "weekends at 10:00", "los fines de semana a las 10:00"),
+        ("mon,wed,fri", "9:00,18:30", "Mon, Wed and Fri at 9:00 and 18:30",
+         "los lun, mié y vie a las 9:00 y 18:30"),
+    ],
+)  # fmt: skip
+def test_schedules_are_described_in_words_in_the_peers_language(days, times, english, spanish):
+    goals = [{"number": 1, "text": "walk", "schedules": [schedule_shape(days, times)]}]
+    for language, words in (("en", english), ("es", spanish)):
+        body = render_template("goals", language, {"goals": goals}, variant="1").body
+        assert f"1. walk ({words})" in body
