@@ -4,18 +4,21 @@ Each template is rendered in every branch with the longest realistic values
 and must be GSM-7 only, fit its segment budget (1 for nudges, 2 otherwise),
 use only placeholders its kind provides, keep discretion, and (for the
 welcome) carry the words carriers require. Both languages must offer the same
-kinds. Macro files (``<lang>/_macros/``) are checked through every template
-that imports them: crisis texts are rendered with every line in the reviewed
-file and the longest override a program may set, schedules with every shape of
-days and the most times. ``check_templates`` returns the problems found; an
-empty list passes.
+kinds. Spanish must not use a word whose meaning GSM-7 loses with its accent
+(``service/data/es_ambiguous_unaccented.txt``). Macro files (``<lang>/_macros/``)
+are checked through every template that imports them: crisis texts are
+rendered with every line in the reviewed file and the longest override a
+program may set, schedules with every shape of days and the most times.
+``check_templates`` returns the problems found; an empty list passes.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +127,32 @@ def kinds(directory: Path, language: str) -> set[str]:
     return {p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("_")}
 
 
+AMBIGUOUS_FILE = Path(__file__).resolve().parent / "data" / "es_ambiguous_unaccented.txt"
+
+
+@lru_cache(maxsize=1)
+def ambiguous_spanish() -> dict[str, frozenset[str]]:
+    """Unaccented Spanish forms to avoid, each with the words it may stand before."""
+    forms = {}
+    for line in AMBIGUOUS_FILE.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        entry, _, allowed = line.partition("|")
+        forms[entry.split()[0]] = frozenset(allowed.split())
+    return forms
+
+
+def ambiguous_words(body: str) -> list[str]:
+    """Words in a rendered Spanish text that lost their meaning with their accent."""
+    words = re.findall(r"[a-zñéü]+", body.lower())
+    forms = ambiguous_spanish()
+    return [
+        word
+        for word, following in itertools.zip_longest(words, words[1:], fillvalue="")
+        if word in forms and following not in forms[word]
+    ]
+
+
 def contexts(used: set[str]) -> list[dict[str, Any]]:
     """Every combination of branch values for the placeholders a template uses."""
     names = sorted(used & set(VARIABLES))
@@ -155,6 +184,9 @@ def body_problems(where: str, kind: str, language: str, body: str, budget: int) 
     if segments > budget:
         problems.append(f"{where}: {segments} segments, at most {budget} allowed")
     problems += [f"{where}: {problem}" for problem in discretion_problems(body)]
+    if language == "es":
+        problems += [f"{where}: {word!r} reads as another word without its accent"
+                     for word in sorted(set(ambiguous_words(body)))]  # fmt: skip
     if kind == "welcome":
         missing = [w for w in WELCOME_WORDS[language] if w.lower() not in body.lower()]
         if missing:
