@@ -13,7 +13,7 @@ its home country (``DEFAULT_REGION``): a local line does not work abroad.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -79,16 +79,15 @@ def countries_on_file() -> frozenset[str]:
 def program_override(settings: Settings, line: CrisisLine) -> CrisisLine:
     """The program's own line and emergency number, where set, over the file's."""
     if settings.crisis_line_call or settings.crisis_line_text:
-        line = CrisisLine(
-            country=line.country,
+        line = replace(
+            line,
             name=settings.crisis_line_name or "",
             call=settings.crisis_line_call or "",
             text=settings.crisis_line_text or "",
             text_word=settings.crisis_line_text_word or "",
-            emergency=line.emergency,
         )
     if settings.emergency_number:
-        line = CrisisLine(**{**line.__dict__, "emergency": settings.emergency_number})
+        line = replace(line, emergency=settings.emergency_number)
     return line
 
 
