@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service import charts, plans
+from service import charts, peer_changes, plans
 from service.flags import KIND_LABELS, attention_key
 from service.models import (
     OPTED_IN,
@@ -103,6 +103,8 @@ def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
             "body": m.body,
             "status": "received",
             "kind": m.intent,
+            "confidence": m.confidence,
+            "language": m.language,
             "skip_reason": None,
             "error_code": None,
         }
@@ -365,7 +367,9 @@ def resolve_flag(flag_id: int):
         flag = session.get(Flag, flag_id)
         if flag is None:
             abort(404)
-        peer_or_404(session, flag.peer_id)  # the same permission as the peer page
+        peer = peer_or_404(session, flag.peer_id)  # the same permission as the peer page
+        if flag.kind == "possible_opt_out":  # the specialist resolved it with the peer
+            peer_changes.release_hold(session, peer, "opt_out_unclear", rt.now())
         flag.resolved_at, flag.resolved_by = rt.now(), current_user.id
         flag.resolution_note = (request.form.get("note") or "").strip()[:1000] or None
         audit(session, "flag_resolved", flag.peer_id, flag=flag.id, kind=flag.kind)

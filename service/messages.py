@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from service.crisis_lines import line_for
 from service.settings import Settings
+from service.understanding.normalise import surface
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "messages"
 DEFAULT_LANGUAGE = "en"
@@ -175,9 +176,7 @@ def discreet_words() -> frozenset[str]:
 
 def discretion_problems(text: str) -> list[str]:
     """Words in ``text`` that would reveal treatment or recovery on a lock screen."""
-    from service.keywords import normalize
-
-    words = set(normalize(text).split())
+    words = set(surface(text).split())
     return [f"names {word!r} (PROGRAM_DISCREET)" for word in sorted(words & discreet_words())]
 
 

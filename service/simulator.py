@@ -27,15 +27,26 @@ MAX_REPLY_CHARS = 1600
 
 
 def phone_view(session: Session, peer: Peer) -> list[dict]:
+    """What the phone shows; beside each text the peer sent, how PeerNudge read it."""
     return [
         {
             "direction": item["direction"],
             "body": item["body"],
             "at": item["at"].isoformat(),
+            "reading": reading_label(item) if item["direction"] == "in" else None,
         }
         for item in thread(session, peer)
         if item["status"] in ON_THE_PHONE
     ]
+
+
+def reading_label(item: dict) -> str | None:
+    """ "read as: done (80%, en)" for an inbound text, or None before readings were kept."""
+    if not item.get("kind"):
+        return None
+    confidence = item.get("confidence")
+    sure = f"{confidence:.0%}" if confidence is not None else "?"
+    return f"read as: {item['kind'].replace('_', ' ')} ({sure}, {item.get('language') or '?'})"
 
 
 @bp.get("/")

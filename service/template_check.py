@@ -112,6 +112,8 @@ VARIABLES: dict[str, list[Any]] = {
     "end": ["20:00"],
     "goals": GOAL_LISTS,
     "crisis": crisis_lines(),
+    "intent": ["pause", "rest", "later"],
+    "number": [12],
 }
 WELCOME_WORDS = {
     "en": ("STOP", "HELP", "rates may apply"),

@@ -375,9 +375,10 @@ def automated_block(
     """Why an automated message must not go now, or None."""
     if peer.paused_until and peer.paused_until > now:
         return "paused"
-    # After crisis language, no automated text for a day: a cheerful check-in would be wrong.
+    # After crisis language no automated text for a day (a cheerful check-in would be
+    # wrong); after an unclear opt-out none until it is resolved.
     if peer.hold_until and peer.hold_until > now:
-        return "crisis_hold"
+        return peer.hold_reason or "crisis_hold"
     if message.due_at < now - timedelta(minutes=runtime.settings.missed_grace_minutes):
         return "missed_window"  # hours late is worse than not at all
     return None

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 21:01:24.701146
+Create Date: 2026-12-01 10:06:17.297580
 
 """
 from typing import Sequence, Union
@@ -62,6 +62,9 @@ def upgrade() -> None:
     sa.Column('consent_recorded_by', sa.Integer(), nullable=True),
     sa.Column('paused_until', sa.DateTime(), nullable=True),
     sa.Column('hold_until', sa.DateTime(), nullable=True),
+    sa.Column('hold_reason', sa.String(length=30), nullable=True),
+    sa.Column('asked', sa.String(length=40), nullable=True),
+    sa.Column('asked_at', sa.DateTime(), nullable=True),
     sa.Column('window_start', sa.Time(), nullable=True),
     sa.Column('window_end', sa.Time(), nullable=True),
     sa.Column('strengths', sa.Text(), nullable=True),
@@ -129,6 +132,8 @@ def upgrade() -> None:
     sa.Column('num_media', sa.Integer(), nullable=False),
     sa.Column('media', sa.JSON(), nullable=True),
     sa.Column('intent', sa.String(length=30), nullable=True),
+    sa.Column('confidence', sa.Float(), nullable=True),
+    sa.Column('language', sa.String(length=2), nullable=True),
     sa.Column('reply_body', sa.Text(), nullable=True),
     sa.Column('received_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], name=op.f('fk_inbound_messages_peer_id_peers')),
