@@ -220,6 +220,15 @@ def test_a_uk_peer_in_crisis_gets_samaritans_and_999_not_988_or_911(
     assert "988" not in reply and "911" not in reply
 
 
+def test_a_uk_peer_who_may_be_in_crisis_gets_samaritans_not_988(client, runtime, specialist, noon):
+    enrol(runtime, specialist, phone=UK_MOBILE, tz="Europe/London")
+    reply = text(client, "I can't do this anymore", from_=UK_MOBILE)
+    assert "call 116 123 or text SHOUT to 85258" in reply and "call 999" in reply
+    assert "988" not in reply and "911" not in reply
+    (flag,) = load(runtime, Flag, Flag.kind == "possible_crisis")
+    assert flag.urgent
+
+
 def test_an_unknown_uk_number_in_crisis_gets_the_uk_lines(client, noon):
     reply = text(client, "i want to end my life", from_="+447400999888")
     assert "116 123" in reply and "999" in reply and "988" not in reply
