@@ -207,7 +207,6 @@ def flag_missing_crisis_line(
     """Tell the specialist when crisis texts can give this peer only an emergency number."""
     line = line_for(peer.phone, settings)
     if not line.has_line:
-        session.flush()
         detail = f"no crisis line on file for {country_name(peer.phone)}"
         open_flag(session, peer.id, "no_crisis_line", detail, now)
 
