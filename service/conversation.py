@@ -41,6 +41,7 @@ from service.models import (
     Peer,
 )
 from service.phones import last_four
+from service.recurrence import schedule_shape
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -84,15 +85,10 @@ class Turn:
 
     def reply(self, kind: str, **context: Any) -> str:
         """Render a reply for this peer (or unknown number) and keep it in the thread."""
-        settings = self.runtime.settings
         rendered = render_message(
-            self.session,
-            kind,
-            self.peer,
-            settings.program_name,
-            settings.program_discreet,
+            self.session, kind, self.peer, self.runtime.settings, phone=self.sms.from_phone,
             **context,
-        )
+        )  # fmt: skip
         record_reply(
             self.runtime,
             self.session,
@@ -678,7 +674,11 @@ def goal_lines(turn: Turn) -> list[dict[str, Any]]:
         {
             "number": goal.position,
             "text": goal.text,
-            "schedule": "; ".join(peer_changes.describe(s) for s in goal.schedules if s.active),
+            "schedules": [
+                schedule_shape(s.days, s.times)
+                for s in goal.schedules
+                if s.active and s.kind == "checkin"
+            ],
         }
         for goal in active_goals(turn)
     ]

@@ -1,9 +1,10 @@
 """Warning signs a specialist needs to see early, computed from what happened.
 
 Crisis, reply and delivery-failure flags are raised where they happen (the
-conversation and the sender). This module adds the ones that come from
-absence: silence (no reply for days while texts were delivered) and little
-progress (under 30% done over two weeks). One open flag per kind per peer.
+conversation and the sender; "no crisis line on file" at enrolment). This module
+adds the ones that come from absence: silence (no reply for days while texts
+were delivered) and little progress (under 30% done over two weeks).
+One open flag per kind per peer.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ KIND_ORDER = [
     "low_mood",
     "silence",
     "delivery_failure",
+    "no_crisis_line",
     "low_progress",
     "possible_opt_out",
     "fewer",
@@ -40,6 +42,7 @@ KIND_LABELS = {
     "low_mood": "Low mood",
     "silence": "Silence",
     "delivery_failure": "Texts failing",
+    "no_crisis_line": "No crisis line on file",
     "low_progress": "Little progress",
     "reply": "New message",
     "opted_out": "Opted out",

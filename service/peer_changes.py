@@ -22,11 +22,6 @@ AUTOMATED_KINDS = ("checkin", "encouragement", "milestone", "summary", "reengage
 SNOOZE = timedelta(hours=2)
 
 
-def describe(schedule: Schedule) -> str:
-    """A schedule as a peer reads it: "daily at 09:00"."""
-    return f"{schedule.days} at {schedule.times.replace(',', ', ')}"
-
-
 def checkin_schedules(peer: Peer) -> list[Schedule]:
     return [
         schedule

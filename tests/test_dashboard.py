@@ -119,6 +119,7 @@ def test_enrolling_a_peer_records_consent_and_plans_the_welcome(client, runtime,
         ({"times": "21:30"}, "21:30 is outside the hours"),
         ({"timezone": "Mars/Olympus"}, "Mars/Olympus"),
         ({"phone": "+61 412 345 678"}, "cannot be told from"),
+        ({"phone": "+1 876 210 1234"}, "is a number in Jamaica (JM), and there are no reviewed"),
     ],
 )
 def test_enrolment_errors_are_clear_and_nothing_is_written(
