@@ -255,24 +255,37 @@ def specialist_for_reset(db_session: Any, token: str) -> Specialist | None:
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 def reset_password(token: str):
     """Choose a new password from an admin's one-time link."""
-    with runtime().session_factory() as db_session, db_session.begin():
-        specialist = specialist_for_reset(db_session, token)
-        if specialist is None:
-            return render_template("reset.html", valid=False), 404
-        if request.method == "GET":
-            return render_template("reset.html", valid=True, error=None)
-        form = request.form
-        problem = new_password_problem(
-            form.get("new_password", ""), form.get("new_password_again", "")
-        )
-        if problem is not None:
-            return render_template("reset.html", valid=True, error=problem), 400
-        specialist.password_hash = hash_password(form["new_password"])
-        end_sessions(specialist)
-        audit_account(db_session, specialist.id, "password reset used")
+    with runtime().session_factory() as db_session:
+        valid = specialist_for_reset(db_session, token) is not None
+    if not valid:
+        return render_template("reset.html", valid=False), 404
+    if request.method == "GET":
+        return render_template("reset.html", valid=True, error=None)
+    form = request.form
+    problem = new_password_problem(form.get("new_password", ""), form.get("new_password_again", ""))
+    if problem is not None:
+        return render_template("reset.html", valid=True, error=problem), 400
+    if not use_reset_link(token, form["new_password"]):  # used meanwhile, by another request
+        return render_template("reset.html", valid=False), 404
     logout_user()
     flash("Your password is set. Sign in with it now.", "status")
     return redirect(url_for("auth.login"), code=303)
+
+
+def use_reset_link(token: str, password: str) -> bool:
+    """Set the password the link is for, and spend the link; False if it is no longer good.
+
+    Nothing here renders a page: a page asks for the signed-in user, which would open a
+    second transaction while this one holds SQLite's write lock.
+    """
+    with runtime().session_factory() as db_session, db_session.begin():
+        specialist = specialist_for_reset(db_session, token)
+        if specialist is None:
+            return False
+        specialist.password_hash = hash_password(password)
+        end_sessions(specialist)
+        audit_account(db_session, specialist.id, "password reset used")
+    return True
 
 
 __all__ = ["bp", "end_sessions", "hash_password", "login_manager", "reset_link"]
