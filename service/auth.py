@@ -33,7 +33,8 @@ from flask_login import (
 )
 from flask_wtf import FlaskForm
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -180,7 +181,7 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
-def audit_account(db_session: Any, specialist_id: int, action: str) -> None:
+def audit_account(db_session: Session, specialist_id: int, action: str) -> None:
     db_session.add(
         AuditEvent(
             actor=f"specialist:{specialist_id}",
@@ -209,20 +210,36 @@ def change_password():
     """A new password (the current one is needed); other sessions of the account end."""
     form = request.form
     problem = new_password_problem(form.get("new_password", ""), form.get("new_password_again", ""))
-    with runtime().session_factory() as db_session, db_session.begin():
-        specialist = db_session.get(Specialist, current_user.id)
-        if not password_matches(specialist.password_hash, form.get("current_password", "")):
-            problem = "the current password is not right"
-        if problem is None:
-            specialist.password_hash = hash_password(form["new_password"])
-            end_sessions(specialist)
-            audit_account(db_session, specialist.id, "password changed")
+    if not password_matches(stored_hash(current_user.id), form.get("current_password", "")):
+        problem = "the current password is not right"
     if problem is not None:
         flash(f"Not changed: {problem}.", "error")
         return redirect(url_for("dashboard.account") + "#password", code=303)
+    specialist = set_password(current_user.id, form["new_password"], "password changed")
     sign_in_session(specialist)  # this browser stays signed in, with the new version
     flash("Password changed. Every other browser signed in as you is signed out.", "status")
     return redirect(url_for("dashboard.account"), code=303)
+
+
+def stored_hash(specialist_id: int) -> str | None:
+    with runtime().session_factory() as db_session:
+        specialist = db_session.get(Specialist, specialist_id)
+        return specialist.password_hash if specialist is not None else None
+
+
+def set_password(specialist_id: int, password: str, action: str) -> Specialist:
+    """Store a new password and end every session of the account (audited as ``action``).
+
+    The hash is computed first: it takes a tenth of a second, and a transaction holds
+    SQLite's write lock for every other request meanwhile.
+    """
+    new_hash = hash_password(password)
+    with runtime().session_factory() as db_session, db_session.begin():
+        specialist = db_session.get(Specialist, specialist_id)
+        specialist.password_hash = new_hash
+        end_sessions(specialist)
+        audit_account(db_session, specialist.id, action)
+    return specialist
 
 
 def reset_serializer() -> URLSafeTimedSerializer:
@@ -239,7 +256,7 @@ def reset_link(specialist: Specialist) -> str:
     return url_for("auth.reset_password", token=token, _external=True)
 
 
-def specialist_for_reset(db_session: Any, token: str) -> Specialist | None:
+def specialist_for_reset(db_session: Session, token: str) -> Specialist | None:
     try:
         data = reset_serializer().loads(token, max_age=RESET_LINK_HOURS * 3600)
     except BadData:
@@ -275,15 +292,26 @@ def reset_password(token: str):
 def use_reset_link(token: str, password: str) -> bool:
     """Set the password the link is for, and spend the link; False if it is no longer good.
 
-    Nothing here renders a page: a page asks for the signed-in user, which would open a
-    second transaction while this one holds SQLite's write lock.
+    The update only applies while the session version is still the link's, so two
+    requests racing with one link cannot both use it. Nothing here renders a page: a
+    page asks for the signed-in user, which would open a second transaction while this
+    one holds SQLite's write lock.
     """
+    new_hash = hash_password(password)
     with runtime().session_factory() as db_session, db_session.begin():
         specialist = specialist_for_reset(db_session, token)
         if specialist is None:
             return False
-        specialist.password_hash = hash_password(password)
-        end_sessions(specialist)
+        spent = db_session.execute(
+            update(Specialist)
+            .where(
+                Specialist.id == specialist.id,
+                Specialist.session_version == specialist.session_version,
+            )
+            .values(password_hash=new_hash, session_version=Specialist.session_version + 1)
+        )
+        if not spent.rowcount:
+            return False
         audit_account(db_session, specialist.id, "password reset used")
     return True
 
