@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from service.auth import end_sessions, hash_password, reset_link
+from service.auth import RESET_LINK_HOURS, end_sessions, hash_password, reset_link
 from service.dashboard import audit, peer_or_404
 from service.models import AuditEvent, Peer, Specialist
 from service.passwords import PasswordError, check_new_password
@@ -97,6 +97,7 @@ def specialists_page(reset: tuple[str, str] | None = None, status: int = 200) ->
             notices=notices,
             names=names,
             reset=reset,
+            reset_hours=RESET_LINK_HOURS,
         ), status
 
 
@@ -159,13 +160,21 @@ def reset(specialist_id: int) -> Any:
     """
     with runtime().session_factory() as session, session.begin():
         person = session.get(Specialist, specialist_id) or abort(404)
-        if person.id == current_user.id or not person.is_active:
-            flash("No link: change your own password on Account; switch an account on first.",
-                  "error")  # fmt: skip
+        refusal = reset_refusal(person)
+        if refusal is not None:
+            flash(refusal, "error")
             return back()
         end_sessions(person)
         audit(session, "password reset issued", None, email=person.email)
     return specialists_page(reset=(person.name, reset_link(person)), status=201)
+
+
+def reset_refusal(person: Specialist) -> str | None:
+    if person.id == current_user.id:
+        return "No link: change your own password on the Account page."
+    if not person.is_active:
+        return f"No link: {person.name}'s account is switched off; switch it on first."
+    return None
 
 
 @bp.post("/peers/<int:peer_id>/specialist")

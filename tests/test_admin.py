@@ -219,3 +219,14 @@ def test_enrolling_a_number_on_another_caseload_is_shown_to_admins(
     jordan.post("/peers/new", data=enrol_form(csrf_token=token(jordan, "/peers/new")))
     page = admin_client.get("/admin/specialists").get_data(as_text=True)
     assert "Jordan Rivera tried to enrol a number that is on another caseload" in page
+
+
+def test_no_reset_link_for_a_switched_off_account(admin_client, specialist):
+    admin_client.post(
+        f"/admin/specialists/{specialist}", data=form(admin_client, role="specialist", active="no")
+    )
+    page = admin_client.post(
+        f"/admin/specialists/{specialist}/reset", data=form(admin_client), follow_redirects=True
+    ).get_data(as_text=True)
+    assert "switched off; switch it on first" in page
+    assert 'id="reset-link"' not in page
