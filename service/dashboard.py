@@ -34,9 +34,9 @@ from service.models import (
     Peer,
     Specialist,
 )
-from service.peers import Enrolment, EnrolmentError, allowed_window, enrol_peer
+from service.peers import Enrolment, EnrolmentError, NumberTaken, allowed_window, enrol_peer
 from service.phones import national_format
-from service.recurrence import within_window
+from service.recurrence import parse_clock, within_window
 from service.web import runtime
 
 bp = Blueprint("dashboard", __name__)
@@ -196,10 +196,11 @@ def enrolment_from(form: Any) -> Enrolment:
 
 
 def preferred_window(form: Any) -> tuple[time | None, time | None]:
+    """The peer's own hours as local clock times (ScheduleError, a ValueError, if not)."""
     values = []
     for field in ("window_start", "window_end"):
         raw = (form.get(field) or "").strip()
-        values.append(time.fromisoformat(raw) if raw else None)
+        values.append(parse_clock(raw) if raw else None)
     return values[0], values[1]
 
 
@@ -225,6 +226,8 @@ def enrol():
             peer = enrol_peer(session, rt.settings, owner, enrolment, rt.now())
             audit(session, "enrolled", peer.id, goal=peer.goals[0].text)
             peer_id, consented = peer.id, peer.consent == OPTED_IN
+    except NumberTaken as error:
+        return render_template("enrol.html", form=form, error=number_taken(error)), 400
     except EnrolmentError as error:
         return render_template("enrol.html", form=form, error=str(error)), 400
     from workers.enqueue import enqueue_planned_for_peer
@@ -239,6 +242,15 @@ def enrol():
             "error",
         )
     return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
+
+
+def number_taken(error: NumberTaken) -> str:
+    """The enroller's message; a number on another caseload is also an admin notice."""
+    if not error.elsewhere:
+        return str(error)
+    with runtime().session_factory() as session, session.begin():
+        audit(session, "enrolment refused", error.peer_id, reason="number on another caseload")
+    return f"{error}. An admin has been told, and can help."
 
 
 def specialist_zone() -> ZoneInfo:

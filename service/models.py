@@ -76,6 +76,9 @@ class Specialist(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     role: Mapped[str] = mapped_column(String(20), default="specialist")  # specialist | admin
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of every session of this specialist; bumping it ends them all (logout,
+    # password change or reset, role change, switching the account off).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     peers: Mapped[list[Peer]] = relationship(

@@ -49,6 +49,20 @@ class EnrolmentError(ValueError):
     """An enrolment value is not acceptable; the message says which and why."""
 
 
+class NumberTaken(EnrolmentError):
+    """The number is already a peer's. On another caseload the message says only that it
+    cannot be enrolled (whose peer it is, is not the enroller's to know); ``peer_id`` and
+    ``elsewhere`` are for telling an admin."""
+
+    def __init__(self, phone: str, peer: Peer, specialist: Specialist) -> None:
+        self.peer_id, self.elsewhere = peer.id, peer.specialist_id != specialist.id
+        super().__init__(
+            f"{phone} cannot be enrolled"
+            if self.elsewhere
+            else f"{phone} is already enrolled on your caseload"
+        )
+
+
 @dataclass(frozen=True)
 class Enrolment:
     phone: str
@@ -150,8 +164,9 @@ def enrol_peer(
         raise EnrolmentError("a first name or nickname of at most 60 characters is needed")
     if not goal_text or len(goal_text) > 160:
         raise EnrolmentError("a goal of at most 160 characters, in the peer's words, is needed")
-    if session.scalar(select(Peer.id).where(Peer.phone == phone)) is not None:
-        raise EnrolmentError(f"{phone} is already enrolled")
+    existing = session.scalar(select(Peer).where(Peer.phone == phone))
+    if existing is not None:
+        raise NumberTaken(phone, existing, specialist)
     peer = Peer(
         specialist=specialist,
         phone=phone,

@@ -55,6 +55,8 @@ class Settings:
     window_end: str = "20:00"
     message_validity_seconds: int = 3600
     login_rate_limit: bool = True
+    session_lifetime_hours: int = 12
+    trusted_proxy_hops: int = 0
     log_format: str = "text"
     log_level: str = "INFO"
     metrics_token: str | None = field(default=None, repr=False)
@@ -317,6 +319,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         window_end=env_clock(env, "SEND_WINDOW_END", "20:00"),
         message_validity_seconds=env_int(env, "MESSAGE_VALIDITY_SECONDS", 3600, minimum=1),
         login_rate_limit=env_bool(env, "LOGIN_RATE_LIMIT", True),
+        session_lifetime_hours=env_int(env, "SESSION_LIFETIME_HOURS", 12, minimum=1),
+        trusted_proxy_hops=env_int(env, "TRUSTED_PROXY_HOPS", 0),
         log_format=env_choice(env, "LOG_FORMAT", "text", ("text", "json")),
         log_level=env_choice(env, "LOG_LEVEL", "info", LOG_LEVELS).upper(),
         metrics_token=_metrics_token(env),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from service.conversation import IncomingSms, receive_sms
 from service.dashboard import peer_or_404, thread, visible_peers
 from service.models import Peer
+from service.request_input import whole_number
 from service.web import runtime
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
@@ -54,7 +55,7 @@ def reading_label(item: dict) -> str | None:
 def page():
     with runtime().session_factory() as session:
         peers = session.scalars(visible_peers(session).order_by(Peer.display_name)).all()
-        selected = request.args.get("peer", type=int) or (peers[0].id if peers else None)
+        selected = whole_number(request.args.get("peer")) or (peers[0].id if peers else None)
         return render_template("simulator.html", peers=peers, selected=selected)
 
 

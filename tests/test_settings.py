@@ -18,6 +18,7 @@ def test_defaults_are_the_embedded_stack(tmp_path):
     assert settings.sms_gateway == "simulator"
     assert settings.redis_url is None
     assert settings.default_region == "US"
+    assert (settings.session_lifetime_hours, settings.trusted_proxy_hops) == (12, 0)
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path):
@@ -51,6 +52,10 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
         ("CRISIS_LINE_TEXT", "9" * 17),
         ("EMERGENCY_NUMBER", "nine-one-one"),
         ("CRISIS_LINE_NAME", "N" * 33),
+        ("SESSION_LIFETIME_HOURS", "0"),
+        ("SESSION_LIFETIME_HOURS", "half a day"),
+        ("TRUSTED_PROXY_HOPS", "-1"),
+        ("TRUSTED_PROXY_HOPS", "one"),
     ],
 )
 def test_a_malformed_value_names_the_variable(tmp_path, name, value):
