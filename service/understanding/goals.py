@@ -172,8 +172,13 @@ def strip_around(text: str) -> str:
 
 
 def stem(word: str) -> str:
-    """A word's stem for comparing a text with a goal: "walked", "walking" -> "walk"."""
+    """A word's stem for comparing a text with a goal: "walked", "walking" -> "walk".
+
+    Spanish spelling changes before -e are undone first: "recé" is "rezar",
+    "saqué" is "sacar", "pagué" is "pagar".
+    """
     word = IRREGULAR.get(word, word)
+    word = re.sub(r"que$", "ce", re.sub(r"gue$", "ge", word)).replace("z", "c")
     for group in SYNONYMS:
         if word in group:
             return min(group)
