@@ -272,3 +272,50 @@ def test_goal_words_match_by_stem_synonym_and_short_name() -> None:
     assert goal_named("las pastillas", ("ir a NA", "llamar", "tomar mi medicamento")) == 3
     assert goal_named("aa", ("go to AA", "call Dee")) == 1
     assert goal_number("3 lol", 3) == 3
+
+
+def test_done_with_something_that_is_not_a_goal_is_free_text() -> None:
+    goals = ("go to a meeting", "journal", "take my meds")
+    assert intent("I finished my community service hours!", goals) == "other"
+    assert intent("i went to the store and bought groceries", goals) == "other"
+    assert (
+        intent("ayer fui al doctor y me dijo que todo bien", ("caminar", "llamar"), language="es")
+        == "other"
+    )
+
+
+def test_a_goal_that_was_called_off_is_not_done() -> None:
+    assert intent("my meeting with the lawyer got moved to friday", ("go to a meeting",)) == "other"
+
+
+def test_spanish_si_meaning_if_is_not_a_yes() -> None:
+    assert intent("si puedes llámame", ("caminar",), language="es") == "other"
+
+
+def test_someone_elses_trip_is_news_not_a_pause() -> None:
+    assert intent("my sponsor is out of town this week") == "other"
+    assert intent("my mom is in the hospital again, i'm scared") != "pause"
+    assert intent("going away for two weeks, hold the texts") == "pause"
+
+
+def test_a_number_after_a_preposition_is_not_a_mood() -> None:
+    assert intent("at work until 5") == "other"
+
+
+def test_back_to_something_is_not_resume() -> None:
+    assert intent("I'm back to square one") == "other"
+    assert intent("just got back from my walk") == "done"
+
+
+def test_staying_sober_keeps_a_goal_of_not_drinking() -> None:
+    assert intent("stayed sober today", ("morning walk", "no alcohol")) == "done"
+
+
+def test_part_of_a_goal_is_not_done() -> None:
+    assert intent("barely made it halfway up", ("climb",)) == "other"
+
+
+def test_the_preterite_of_the_goals_own_verb_is_done() -> None:
+    assert (
+        intent("recé en la mañana como siempre", ("rezar en la mañana",), language="es") == "done"
+    )

@@ -86,7 +86,13 @@ NEGATION, STANCE, DOING, NO_START, FORGOT = (
     rx("forgot"),
 )
 MOOD, MOOD_WORD, UNITS, COUNT_DAY = rx("mood"), rx("mood_word"), rx("units"), rx("count_day")
-PAST_NOT_DOING, LATE = rx("past_not_doing"), rx("late")
+PAST_NOT_DOING, LATE, PARTIAL, KEPT = (
+    rx("past_not_doing"),
+    rx("late"),
+    rx("partial"),
+    rx("kept"),
+)
+CALLED_OFF = rx("called_off")
 PUNCTUAL = re.compile(r"\b(on time|a tiempo|early|temprano|by \d|antes de|before)\b")
 NUMBERED, NUMBER_FIRST, DURATION = rx("numbered"), rx("number_first"), rx("duration")
 CONTRAST = re.compile(r"\b(but|pero)\b")  # "X but Y": Y is the point ("although" is not)
@@ -169,6 +175,13 @@ def mood(text: str) -> int | None:
     return None
 
 
+# A number closing a text after one of these is a goal, a time or a count: "until 5".
+AFTER_WORD = re.compile(
+    r"\b(goal|number|meta|no|at|until|till|til|by|before|after|around|from|to|since|of|on|in|for"
+    r"|hasta|antes de|despues de|a las|las|desde|de)\s+\d$"
+)
+
+
 def edge_mood(text: str) -> int | None:
     """A score that opens the text ("4, slept good") or closes a short one ("ugh 2")."""
     words = tokens(text)
@@ -178,7 +191,7 @@ def edge_mood(text: str) -> int | None:
     if first and len(words) > 1 and not is_unit_after(text, first.end(), bare=True):
         return int(first[1])
     last = re.search(r"\b([1-5])$", text)
-    if last and len(words) <= SHORT_TEXT and not re.search(r"\b(goal|number|meta|no)\s+\d$", text):
+    if last and len(words) <= SHORT_TEXT and not AFTER_WORD.search(text):
         return int(last[1])
     return None
 
@@ -271,6 +284,9 @@ def avoided(goal: str) -> set[str]:
 
 def abstain_verdict(text: str, goals: tuple[str, ...]) -> Command | None:
     """For a goal of not doing X: "no X today" is DONE, "had X" is NOT YET."""
+    abstaining = [i for i, goal in enumerate(goals, start=1) if avoided(goal)]
+    if len(abstaining) == 1 and KEPT.search(text):
+        return Command("done", 0.75, number=abstaining[0] if len(goals) > 1 else None)
     for position, goal in enumerate(goals, start=1):
         stems = avoided(goal)
         if not stems:
@@ -300,7 +316,7 @@ def is_state_done(text: str) -> bool:
     return bool(DONE_STATE.search(text)) or bool(re.fullmatch(r"(i am|im) done \w.*", text))
 
 
-def opens_with_yes(text: str) -> bool:
+def opens_with_yes(text: str, goals: tuple[str, ...]) -> bool:
     """A yes that opens or closes the text and is not taken back by what follows."""
     match = AFFIRM.search(text)
     if match is None:
@@ -308,17 +324,42 @@ def opens_with_yes(text: str) -> bool:
     rest = text[match.end() :].strip()
     if re.match(r"(no|not|but|pero|me|van|basta|quiero)\b", rest):
         return False  # "ya no quiero", "ya me di de baja", "yes but..."
-    first = match[0].strip()
-    if first in ("ya", "si") and rest and not is_short(text):
-        return bool(PAST.search(rest) or DONE.search(rest))  # "si" is also "if", "ya" "already"
-    return True
+    if len(without_fillers(rest).split()) <= (0 if match[0].strip() in ("si", "ya") else 2):
+        return True
+    # More after the yes must say it was done: "yes, I know" is not; "si" is also
+    # "if" and "ya" "already".
+    return bool(DONE.search(rest) or DONE_WEAK.search(rest) or past_about_goal(rest, goals))
+
+
+def is_goal_preterite(word: str, goals: tuple[str, ...]) -> bool:
+    """ "caminé", "comí": a goal's own Spanish verb (caminar, comer) in the first-person past."""
+    if not word.endswith(("e", "i")):
+        return False
+    verbs = {w for goal in goals for w in surface(goal).split() if w.endswith(("ar", "er", "ir"))}
+    return bool(text_stems(word) & text_stems(" ".join(verbs)))
+
+
+THING_DONE = re.compile(
+    r"\s*(with |to |for |at |a |con )?(my|the|a|an|mi|mis|el|la|los|las|al|del)"
+    r" (?P<what>(\w+ ?){1,3})"
+)
+
+
+def names_something_else(text: str, end: int, goals: tuple[str, ...]) -> bool:
+    """ "finished my community service", "fui al doctor": what was done is named, and it
+    is no goal of theirs."""
+    after = THING_DONE.match(text[end:])
+    if after is None or not goals:
+        return False
+    return bool(text_stems(after["what"])) and not about_goal(after["what"], goals)
 
 
 def near_goal(text: str, end: int, goals: tuple[str, ...]) -> bool:
-    """Whether the goal's words follow position ``end`` closely (anywhere in a short text)."""
+    """Whether the goal's words are close to position ``end`` (anywhere in a short text)."""
     if not is_long(text):
-        return about_goal(text, goals)
-    return about_goal(" ".join(tokens(text[end:])[:4]), goals)
+        return is_short(text) or about_goal(text, goals)
+    before, after = tokens(text[:end])[-5:], tokens(text[end:])[:4]
+    return about_goal(" ".join(before + after), goals)
 
 
 def past_about_goal(text: str, goals: tuple[str, ...]) -> bool:
@@ -327,7 +368,9 @@ def past_about_goal(text: str, goals: tuple[str, ...]) -> bool:
         return False
     words = tokens(text)
     for i, word in enumerate(words):
-        if not PAST.fullmatch(word) or PAST_NOT_DOING.match(word):
+        if PAST_NOT_DOING.match(word) or not (
+            PAST.fullmatch(word) or is_goal_preterite(word, goals)
+        ):
             continue
         window = words[i : i + 5] if is_long(text) else words
         if about_goal(" ".join(window), goals):
@@ -335,16 +378,30 @@ def past_about_goal(text: str, goals: tuple[str, ...]) -> bool:
     return False
 
 
+def done_word(text: str, pattern: re.Pattern[str], goals: tuple[str, ...], short: bool) -> bool:
+    """A done word that is about a goal: close to its words in a long text, and not
+    followed by something else that was done ("finished my community service")."""
+    match = pattern.search(text)
+    if match is None or names_something_else(text, match.end(), goals):
+        return False
+    if short and is_short(text):
+        return True
+    return match.start() < 12 or near_goal(text, match.end(), goals)
+
+
 def says_done(text: str, goals: tuple[str, ...]) -> bool:
     """The check-in happened: said outright, with a yes, or as a past verb about a goal."""
-    if DONE.search(text) and not is_state_done(text):
+    if PARTIAL.search(text) or CALLED_OFF.search(text):
+        return False  # "made it halfway up", "group got cancelled": the specialist reads it
+    if not is_state_done(text) and done_word(text, DONE, goals, short=True):
         return True
-    if opens_with_yes(text):
+    if opens_with_yes(text, goals):
         return True
     if "thumbsup" in text and (len(without_fillers(text).split()) <= 3 or about_goal(text, goals)):
         return True
-    if (weak := DONE_WEAK.search(text)) and (is_short(text) or near_goal(text, weak.end(), goals)):
-        return True
+    weak = DONE_WEAK.search(text)
+    if weak and not names_something_else(text, weak.end(), goals):
+        return is_short(text) or near_goal(text, weak.end(), goals) or past_about_goal(text, goals)
     return past_about_goal(text, goals)
 
 
@@ -365,15 +422,19 @@ def verdict(text: str, goals: tuple[str, ...]) -> Command | None:
 
 
 def check_in_answer(text: str, goals: tuple[str, ...]) -> Command | None:
-    """The answer a text gives to a check-in; in "X but Y", Y decides."""
-    if is_long(text) and HEAVY.search(text):
-        return None  # grief or distress in a long text: the specialist reads it
+    """The answer a text gives to a check-in; in "X but Y", Y decides.
+
+    A long text with grief, distress or death in it is never a cheerful DONE:
+    the specialist reads it.
+    """
+    found = None
     parts = CONTRAST.split(text)
     if len(parts) > 1:
-        last = parts[-1].strip()
-        if (found := verdict(last, goals)) is not None:
-            return found
-    return verdict(text, goals)
+        found = verdict(parts[-1].strip(), goals)
+    found = found or verdict(text, goals)
+    if found and found.intent == "done" and is_long(text) and HEAVY.search(text):
+        return None
+    return found
 
 
 # Rules, in order ------------------------------------------------------------
@@ -430,7 +491,8 @@ def is_time_only(text: str) -> bool:
         return True
     # Opening with the time and asking for it: "10 in the morning please, i work nights".
     asks = set(rest.split()) & {"please", "pls", "porfa", "better", "instead", "mejor", "prefer"}
-    return bool(STARTS_WITH_TIME.match(text)) and bool(asks)
+    reason = re.match(r"(after|before|when|once|despues|antes|cuando)\b", rest)
+    return bool(STARTS_WITH_TIME.match(text)) and bool(asks or reason)
 
 
 def time_rule(text: str, goals: tuple[str, ...]) -> Command | None:
