@@ -319,3 +319,27 @@ def test_the_preterite_of_the_goals_own_verb_is_done() -> None:
     assert (
         intent("recé en la mañana como siempre", ("rezar en la mañana",), language="es") == "done"
     )
+
+
+def test_a_break_from_something_else_is_not_a_pause() -> None:
+    assert intent("i need a break from my kids lol") == "other"
+    assert intent("can i take a break from the texts for a while") == "pause"
+    assert intent("i hold my breath every time my phone buzzes") == "other"
+
+
+def test_resume_as_a_noun_or_a_past_day_off_is_not_a_command() -> None:
+    assert intent("resume writing workshop was helpful") == "other"
+    assert intent("took the day off work to see my son") == "other"
+
+
+def test_too_tired_to_do_the_goal_is_not_yet() -> None:
+    assert intent("too sick to walk today", ("morning walk", "call my sponsor")) == "not_yet"
+    assert intent("too excited to sleep lol", ("morning walk",)) == "other"
+
+
+def test_more_ways_to_ask_for_a_pause_later_time_and_fewer() -> None:
+    assert reading("give me a couple weeks").intent == "pause"
+    assert intent("remind me in 2 hours") == "later"
+    assert reading("earlier please, like 8").time == "08:00"
+    assert intent("only text me once a week") == "fewer"
+    assert intent("the meeting time changed to 7") == "other"

@@ -85,6 +85,7 @@ NEGATION, STANCE, DOING, NO_START, FORGOT = (
     rx("no_start"),
     rx("forgot"),
 )
+TOO_TO = rx("too_to")
 MOOD, MOOD_WORD, UNITS, COUNT_DAY = rx("mood"), rx("mood_word"), rx("units"), rx("count_day")
 PAST_NOT_DOING, LATE, PARTIAL, KEPT = (
     rx("past_not_doing"),
@@ -268,6 +269,10 @@ def says_no(text: str, goals: tuple[str, ...]) -> bool:
         return True
     if NOT_YET.search(text) or denies(text, goals):
         return True
+    if (too := TOO_TO.search(text)) is not None:
+        what = too["what"] or too["what2"]
+        if DOING.match(what) or about_goal(what, goals):
+            return True  # "too sick to walk today"
     forgot = FORGOT.search(text)
     return bool(forgot) and (is_short(text) or about_goal(text[forgot.end() :], goals))
 
