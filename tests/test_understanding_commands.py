@@ -343,3 +343,15 @@ def test_more_ways_to_ask_for_a_pause_later_time_and_fewer() -> None:
     assert reading("earlier please, like 8").time == "08:00"
     assert intent("only text me once a week") == "fewer"
     assert intent("the meeting time changed to 7") == "other"
+
+
+def test_someone_else_doing_it_or_a_feeling_is_not_done() -> None:
+    goals = ("walk the dog", "go to group", "journal before bed")
+    assert intent("the dog ate my journal lol", goals) == "other"
+    assert intent("my group leader is leaving, really bummed", goals) == "other"
+
+
+def test_a_plan_that_fell_through_is_not_yet() -> None:
+    goals = ("walk the dog", "go to group", "journal before bed")
+    assert intent("I was going to go to group but my ride fell through", goals) == "not_yet"
+    assert intent("i fell asleep before i could journal", goals) == "not_yet"

@@ -85,7 +85,7 @@ NEGATION, STANCE, DOING, NO_START, FORGOT = (
     rx("no_start"),
     rx("forgot"),
 )
-TOO_TO = rx("too_to")
+UNMET = rx("unmet")
 MOOD, MOOD_WORD, UNITS, COUNT_DAY = rx("mood"), rx("mood_word"), rx("units"), rx("count_day")
 PAST_NOT_DOING, LATE, PARTIAL, KEPT = (
     rx("past_not_doing"),
@@ -269,10 +269,10 @@ def says_no(text: str, goals: tuple[str, ...]) -> bool:
         return True
     if NOT_YET.search(text) or denies(text, goals):
         return True
-    if (too := TOO_TO.search(text)) is not None:
-        what = too["what"] or too["what2"]
+    if (unmet := UNMET.search(text)) is not None:
+        what = next(group for group in unmet.groupdict().values() if group)
         if DOING.match(what) or about_goal(what, goals):
-            return True  # "too sick to walk today"
+            return True  # "too sick to walk today", "was going to go to group"
     forgot = FORGOT.search(text)
     return bool(forgot) and (is_short(text) or about_goal(text[forgot.end() :], goals))
 
@@ -367,6 +367,17 @@ def near_goal(text: str, end: int, goals: tuple[str, ...]) -> bool:
     return about_goal(" ".join(before + after), goals)
 
 
+OTHER_SUBJECTS = {"he", "she", "they", "it", "someone", "somebody", "everyone", "nobody", "ella"}
+DETERMINERS = {"the", "my", "his", "her", "their", "our", "your", "mi", "su", "el", "la"}
+
+
+def has_other_subject(words: list[str], i: int) -> bool:
+    """Whether the verb at ``i`` has someone else as its subject ("the dog ate")."""
+    if i >= 1 and words[i - 1] in OTHER_SUBJECTS:
+        return True
+    return i >= 2 and words[i - 2] in DETERMINERS
+
+
 def past_about_goal(text: str, goals: tuple[str, ...]) -> bool:
     """A past-tense verb about a goal; in a long text, right before the goal's words."""
     if not goals_named(text, goals):
@@ -377,6 +388,8 @@ def past_about_goal(text: str, goals: tuple[str, ...]) -> bool:
             PAST.fullmatch(word) or is_goal_preterite(word, goals)
         ):
             continue
+        if has_other_subject(words, i):
+            continue  # "the dog ate my journal", "my sister walked"
         window = words[i : i + 5] if is_long(text) else words
         if about_goal(" ".join(window), goals):
             return True
