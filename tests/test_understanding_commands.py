@@ -355,3 +355,14 @@ def test_a_plan_that_fell_through_is_not_yet() -> None:
     goals = ("walk the dog", "go to group", "journal before bed")
     assert intent("I was going to go to group but my ride fell through", goals) == "not_yet"
     assert intent("i fell asleep before i could journal", goals) == "not_yet"
+
+
+@pytest.mark.parametrize(
+    ("body", "want"),
+    [("no me escriban por dos semanas", "pause"), ("ya pueden seguir mandando mensajes", "resume"),
+     ("ahorita estoy ocupado, luego", "later"), ("en una hora", "later"),
+     ("mándame los mensajes a las 7 de la noche", "time"), ("una vez al día está bien", "fewer"),
+     ("hoy no me toca, es mi descanso", "rest"), ("mi padrino se fue de viaje", "other")],
+)  # fmt: skip
+def test_spanish_changes_in_natural_words(body: str, want: str) -> None:
+    assert intent(body, ("caminar 20 minutos", "llamar a mi padrino"), language="es") == want

@@ -367,7 +367,18 @@ def near_goal(text: str, end: int, goals: tuple[str, ...]) -> bool:
     return about_goal(" ".join(before + after), goals)
 
 
-OTHER_SUBJECTS = {"he", "she", "they", "it", "someone", "somebody", "everyone", "nobody", "ella"}
+OTHER_SUBJECTS = {
+    "he",
+    "she",
+    "they",
+    "it",
+    "someone",
+    "somebody",
+    "everyone",
+    "nobody",
+    "ella",
+    "se",
+}
 DETERMINERS = {"the", "my", "his", "her", "their", "our", "your", "mi", "su", "el", "la"}
 
 
