@@ -366,3 +366,8 @@ def test_a_plan_that_fell_through_is_not_yet() -> None:
 )  # fmt: skip
 def test_spanish_changes_in_natural_words(body: str, want: str) -> None:
     assert intent(body, ("caminar 20 minutos", "llamar a mi padrino"), language="es") == want
+
+
+def test_the_goal_named_before_but_or_in_a_later_request_is_kept() -> None:
+    assert reading("IOP was hard today but i went", ("IOP group", "walk the dog")).number == 1
+    assert reading("remind me about the walk later", TWO_GOALS).number == 1

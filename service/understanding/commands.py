@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from service.understanding.clock import find_clock
@@ -458,8 +458,9 @@ def check_in_answer(text: str, goals: tuple[str, ...]) -> Command | None:
     """
     found = None
     parts = CONTRAST.split(text)
-    if len(parts) > 1:
-        found = verdict(parts[-1].strip(), goals)
+    if len(parts) > 1 and (found := verdict(parts[-1].strip(), goals)) and found.number is None:
+        # "IOP was hard today but i went": the goal may be named before the "but".
+        found = replace(found, number=goal_named(text, goals) if len(goals) > 1 else None)
     found = found or verdict(text, goals)
     if found and found.intent == "done" and is_long(text) and HEAVY.search(text):
         return None
@@ -543,8 +544,9 @@ def later_rule(text: str, goals: tuple[str, ...]) -> Command | None:
     """ "Ask me again tonight", or a bare "later" with fillers; a NOT YET first stays one."""
     if tokens(text)[0] in NO_WORDS or NOT_YET.match(text):
         return None  # "nope not yet, later tonight" answers the check-in
+    goal = goal_named(text, goals) if len(goals) > 1 else None  # "remind me about the walk later"
     if LATER.search(text):
-        return Command("later", 0.85)
+        return Command("later", 0.85, number=goal)
     short = without_fillers(text)
     if LATER_WORD.search(short) and len(short.split()) <= 2:
         return Command("later", 0.85)
