@@ -1,10 +1,15 @@
 """Step 4 of reading a text: the question we just asked this peer.
 
 After "Which one? Reply with the number", a bare "2" or a goal's words answer
-that question, not a mood. After "Pause everything for 2 days, or only goal
-2?", "days" or "goal" does. The conversation keeps the question on the peer
-for a short time (:data:`CONTEXT_LIFETIME`) and passes it in; expired or
-absent, nothing here applies.
+that question, not a mood ("2 sorry", "number one", "the walk", "AA"); "both"
+or "all of them" answers it for every goal (``scope="all"``, no number). After
+"Pause everything for 2 days, or only goal 2?", "days" or "goal" does. The
+conversation keeps the question on the peer for a short time
+(:data:`CONTEXT_LIFETIME`) and passes it in; expired or absent, nothing here
+applies.
+
+A peer who has opted out was last told how to come back; a plain yes ("yes",
+"si quiero", "yes please") answers that and opts them back in.
 """
 
 from __future__ import annotations
@@ -22,11 +27,21 @@ WHICH_GOAL = "which_goal"  # which_goal:<intent>
 NUMBER_MEANING = "number"  # number:<intent>:<n>
 OPT_OUT_UNCLEAR = "opt_out_unclear"
 GOAL_WORDS = re.compile(
-    r"^(the |just the |only the |just |only |solo |nada mas |la |el )?(goal|meta|one goal|that goal|la meta)\b"
+    r"^(the |just the |only the |just |only |solo |nada mas |la |el )?"
+    r"(goal|meta|one goal|that goal|la meta)\b"
 )
 DAY_WORDS = re.compile(
     r"^(the )?(days?|all|everything|every thing|all of it|all texts|dias?|todo|todos)\b"
-    r"|^\d{1,2} (days?|dias?)\b|^(pause )?(everything|all)\b|^(hours?|horas?)\b|^\d{1,2} (hours?|horas?)\b"
+    r"|^\d{1,2} (days?|dias?)\b|^(pause )?(everything|all)\b"
+    r"|^(hours?|horas?)\b|^\d{1,2} (hours?|horas?)\b"
+)
+EVERY_GOAL = re.compile(
+    r"^(both|all|all of them|both of them|every one|everything|todos|todas|las dos|los dos"
+    r"|ambos|ambas|todo)( (of them|done|yes|si|ya|please|pls|porfa))*$"
+)
+YES_AGAIN = re.compile(
+    r"^(yes|y|yes sir|si|sip|claro|ok|okay|sure|yes i do|si quiero|yes i want them|quiero)"
+    r"( (please|pls|porfa|por favor|again|quiero|otra vez|de nuevo|thanks|gracias))*$"
 )
 KEEP_WORDS = re.compile(
     r"^(keep|keep (them|it|going|the texts|sending)|no keep|it is fine|its fine|i am fine|"
@@ -47,6 +62,8 @@ class Context:
 
 def answer_in_context(text: Normalised, context: Context) -> dict[str, Any] | None:
     """The reading a text has as the answer to our last question, or None."""
+    if context.consent == "opted_out" and YES_AGAIN.match(text.text):
+        return {"intent": "opt_in", "confidence": 0.9, "answered": "opted_out"}
     if not context.asked:
         return None
     kind, _, rest = context.asked.partition(":")
@@ -61,6 +78,9 @@ def answer_in_context(text: Normalised, context: Context) -> dict[str, Any] | No
 
 
 def which_goal(text: str, intent: str, context: Context) -> dict[str, Any] | None:
+    answered = f"{WHICH_GOAL}:{intent}"
+    if EVERY_GOAL.match(text):
+        return {"intent": intent, "confidence": 0.85, "scope": "all", "answered": answered}
     position = goal_number(text, len(context.goals))
     confidence = 0.95
     if position is None and len(text.split()) <= 6:
@@ -71,7 +91,7 @@ def which_goal(text: str, intent: str, context: Context) -> dict[str, Any] | Non
         "intent": intent,
         "confidence": confidence,
         "number": position,
-        "answered": f"{WHICH_GOAL}:{intent}",
+        "answered": answered,
     }
 
 

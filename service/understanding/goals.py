@@ -87,6 +87,49 @@ STOPWORDS = set(
         "tener",
         "ser",
         "estar",
+        "is",
+        "it",
+        "by",
+        "up",
+        "me",
+        "no",
+        "not",
+        "ni",
+        "so",
+        "as",
+        "if",
+        "am",
+        "pm",
+        "lo",
+        "le",
+        "se",
+        "te",
+        "tu",
+        "su",
+        "yo",
+        "do",
+        "go",
+        "be",
+        "out",
+        "one",
+        "all",
+        "off",
+        "after",
+        "before",
+        "around",
+        "time",
+        "every",
+        "morning",
+        "evening",
+        "night",
+        "manana",
+        "tarde",
+        "noche",
+        "antes",
+        "despues",
+        "hoy",
+        "today",
+        "tonight",
     ]
 )
 NUMBER_ONLY = re.compile(
@@ -94,18 +137,68 @@ NUMBER_ONLY = re.compile(
     r"(?P<n>\d{1,2})( one| goal| please| por favor| pls)?$"
 )
 ORDINAL = re.compile(
-    r"^(the |el |la |lo |mi )?(?P<word>\w+)( one| goal| meta| uno| una| please| por favor)?$"
+    r"^(the |el |la |lo |mi |number |numero |el numero |goal |meta )?(?P<word>\w+)"
+    r"( one| goal| meta| uno| una| please| por favor)?$"
 )
+# Words that may stand around a goal's number or name without changing it.
+AROUND = re.compile(
+    r"^((ok|okay|oh|um|uh|sorry|lol|yes|si|i think|i guess|its|it is|that is|thats) )+"
+    r"|( (sorry|lol|please|pls|thanks|thx|gracias|porfa|por favor|i think|i guess|then"
+    r"|haha|jaja))+$"
+)
+# Past forms that do not end in -ed, as the verb a goal is written with.
+IRREGULAR = {
+    "ran": "run", "went": "go", "ate": "eat", "drank": "drink", "rode": "ride", "wrote": "write",
+    "took": "take", "slept": "sleep", "met": "meet", "made": "make", "swam": "swim", "sat": "sit",
+    "spoke": "speak", "bought": "buy", "brought": "bring", "fed": "feed", "kept": "keep",
+    "gave": "give", "saw": "see", "came": "come", "paid": "pay", "drove": "drive", "hit": "hit",
+    "sent": "send", "read": "read", "fui": "ir", "fuimos": "ir", "hice": "hacer",
+}  # fmt: skip
+# Words peers use for the same thing as the goal's own word.
+SYNONYMS = (
+    {"meds", "med", "medication", "medications", "medicine", "pills", "pill", "medicina",
+     "medicamento", "medicamentos", "pastillas", "pastilla"},
+    {"gym", "gimnasio", "workout", "exercise", "ejercicio"},
+    {"sponsor", "padrino", "madrina", "patrocinador"},
+    {"suboxone", "sub", "subs", "bupe", "buprenorphine"},
+)  # fmt: skip
+PLURALS = ("es", "s")
+ENDINGS = ("ing", "ed", "ando", "iendo", "ado", "ido", "ar", "er", "ir", "e", "o", "i")
+
+
+def strip_around(text: str) -> str:
+    """ "2 sorry" -> "2", "ok the walk" -> "the walk"."""
+    return AROUND.sub("", text).strip()
 
 
 def stem(word: str) -> str:
-    return word[:5] if len(word) > 5 else word.rstrip("s")
+    """A word's stem for comparing a text with a goal: "walked", "walking" -> "walk".
+
+    Spanish spelling changes before -e are undone first: "recé" is "rezar",
+    "saqué" is "sacar", "pagué" is "pagar".
+    """
+    word = IRREGULAR.get(word, word)
+    word = re.sub(r"que$", "ce", re.sub(r"gue$", "ge", word)).replace("z", "c")
+    for group in SYNONYMS:
+        if word in group:
+            return min(group)
+    return without_suffix(without_suffix(word, PLURALS), ENDINGS)[:5]
+
+
+def without_suffix(word: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
+
+
+def is_content(word: str) -> bool:
+    return word not in STOPWORDS and (len(word) >= 3 or (word.isalpha() and len(word) == 2))
 
 
 @cache
 def content_stems(goal: str) -> frozenset[str]:
-    words = surface(goal).split()
-    return frozenset(stem(w) for w in words if w not in STOPWORDS and len(w) >= 3)
+    return frozenset(stem(w) for w in surface(goal).split() if is_content(w))
 
 
 def number_word(text: str) -> int | None:
@@ -118,6 +211,7 @@ def number_word(text: str) -> int | None:
 
 def goal_number(text: str, count: int) -> int | None:
     """A bare reference to a goal by position: "2", "#2", "the second one", "la segunda"."""
+    text = strip_around(text)
     match = NUMBER_ONLY.match(text)
     if match:
         number = int(match["n"])
@@ -129,8 +223,17 @@ def goal_number(text: str, count: int) -> int | None:
     return None
 
 
+def text_stems(text: str) -> set[str]:
+    return {stem(w) for w in text.split() if is_content(w)}
+
+
+def goals_named(text: str, goals: tuple[str, ...]) -> list[int]:
+    """The positions (1-based) of every goal whose words the text uses."""
+    stems = text_stems(text)
+    return [i for i, goal in enumerate(goals, start=1) if content_stems(goal) & stems]
+
+
 def goal_named(text: str, goals: tuple[str, ...]) -> int | None:
     """The position (1-based) of the one goal whose words the text uses, else None."""
-    stems = {stem(w) for w in text.split() if len(w) >= 3}
-    hits = [i for i, goal in enumerate(goals, start=1) if content_stems(goal) & stems]
+    hits = goals_named(text, goals)
     return hits[0] if len(hits) == 1 else None
