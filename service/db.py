@@ -27,7 +27,12 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
-    """An engine for the URL; SQLite gets the pragmas concurrent processes need."""
+    """An engine for the URL; SQLite gets the pragmas concurrent processes need.
+
+    Bound parameters are message bodies, goals, password and token hashes: an
+    error (and its traceback in a log) names the statement but never its values.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
         _ensure_sqlite_dir(database_url)
         engine = create_engine(
