@@ -18,6 +18,7 @@ from service import db
 from service.models import Goal, Peer, Specialist
 from service.peers import Enrolment, EnrolmentError, enrol_peer, find_peer, next_planned
 from service.phones import PhoneError
+from service.private_files import restrict_new_files
 from service.runtime import Runtime, build_runtime, set_runtime
 from service.settings import Settings, SettingsError, load_settings
 
@@ -49,6 +50,7 @@ def emit(as_json: bool, data: Any, text: str) -> None:
 @click.group()
 def cli() -> None:
     """PeerNudge: SMS accountability nudges for peer support programs."""
+    restrict_new_files()  # the database, keys and sockets it creates are the user's alone
     configure_cli_logging()
 
 

@@ -23,6 +23,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.private_files import create_private_empty_file, private_dir
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -45,9 +47,13 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
 
 
 def _ensure_sqlite_dir(database_url: str) -> None:
-    path = database_url.split(":///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """A new database file is created 0600 in a 0700 folder, before SQLite opens it:
+    SQLite gives its -wal and -shm files the database file's mode."""
+    path = _sqlite_path(database_url)
+    if path is not None and not path.startswith("file:"):
+        path = path.split("?", 1)[0]
+        private_dir(Path(path).parent)
+        create_private_empty_file(Path(path))
 
 
 def _serialize_sqlite_transactions(engine: Engine, database_url: str) -> None:

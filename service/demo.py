@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from service.auth import hash_password
 from service.models import Specialist
 from service.peers import Enrolment, allowed_window, enrol_peer
+from service.private_files import create_private_file, private_dir
 from service.recurrence import within_window
 from service.settings import Settings
 
@@ -35,9 +36,8 @@ def existing_demo_password(settings: Settings) -> str | None:
 def demo_password(settings: Settings) -> str:
     path = settings.instance_dir / "demo-password"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(9))
-        path.chmod(0o600)
+        private_dir(path.parent, tighten=True)
+        create_private_file(path, secrets.token_urlsafe(9))
     return path.read_text().strip()
 
 
