@@ -311,9 +311,8 @@ def handle_crisis(turn: Turn) -> str:
             created_at=turn.now,
         )
     )
-    turn.peer.hold_until = turn.now + timedelta(hours=24)
-    peer_changes.cancel_automated(turn.session, turn.peer, "crisis_hold", turn.now)
-    turn.audit("crisis_hold", until=turn.peer.hold_until.isoformat())
+    until = peer_changes.hold(turn.session, turn.peer, turn.now + timedelta(hours=24), turn.now)
+    turn.audit("crisis_hold", until=until.isoformat())
     return turn.reply("crisis")
 
 

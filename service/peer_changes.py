@@ -9,16 +9,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.consent import cancel_planned
-from service.models import CANCELLED, PLANNED, Goal, OutboundMessage, Peer, Schedule
+from service.models import PLANNED, Goal, OutboundMessage, Peer, Schedule
+from service.outbox_rules import HOLD_REASON, cancel_unsent, withdraw_for_peer
 from service.peers import allowed_window, check_times
 from service.recurrence import local_instant, next_occurrence, recurrence, within_window
 from service.settings import Settings
 
-AUTOMATED_KINDS = ("checkin", "encouragement", "milestone", "summary", "reengagement")
 SNOOZE = timedelta(hours=2)
 
 
@@ -47,28 +46,23 @@ def restart_schedules(session: Session, peer: Peer, now: datetime) -> None:
                 schedule.next_due_at = next_occurrence(rule, zone, now)
 
 
-def cancel_automated(session: Session, peer: Peer, reason: str, now: datetime) -> int:
-    """Cancel planned automated messages (not welcome or specialist-sent ones)."""
-    result = session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.peer_id == peer.id,
-            OutboundMessage.status == PLANNED,
-            OutboundMessage.kind.in_(AUTOMATED_KINDS),
-        )
-        .values(status=CANCELLED, skip_reason=reason, updated_at=now)
-    )
-    return result.rowcount or 0
-
-
 def pause(session: Session, peer: Peer, days: int, now: datetime) -> datetime:
     """Pause automated messages for ``days``, to the end of the peer's local day."""
     zone = ZoneInfo(peer.timezone)
     last_day = (now.astimezone(zone) + timedelta(days=days)).date()
     until = local_instant(last_day, datetime.min.time(), zone)
     peer.paused_until = until
-    cancel_automated(session, peer, "paused", now)
+    withdraw_for_peer(session, peer, "paused", now)
     return until
+
+
+def hold(
+    session: Session, peer: Peer, until: datetime, now: datetime, reason: str = HOLD_REASON
+) -> datetime:
+    """No automated text until ``until`` (a later hold already set is kept); return it."""
+    peer.hold_until = max(until, peer.hold_until) if peer.hold_until else until
+    withdraw_for_peer(session, peer, reason, now)
+    return peer.hold_until
 
 
 def resume(session: Session, peer: Peer, now: datetime) -> None:
@@ -123,14 +117,8 @@ def move_check_ins(
     for schedule in schedules:
         schedule.times = new_time
         schedule.next_due_at = next_occurrence(recurrence(schedule.days, new_time), zone, now)
-    session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.schedule_id.in_([s.id for s in schedules]),
-            OutboundMessage.status == PLANNED,
-        )
-        .values(status=CANCELLED, skip_reason="time_changed", updated_at=now)
-    )
+    moved = OutboundMessage.schedule_id.in_([s.id for s in schedules])
+    cancel_unsent(session, moved, "time_changed", now)  # planned for the old time
     return new_time
 
 
@@ -139,4 +127,4 @@ def window_text(settings: Settings, peer: Peer) -> tuple[str, str]:
     return start.strftime("%H:%M"), end.strftime("%H:%M")
 
 
-__all__ = ["cancel_planned", "pause", "resume", "snooze"]
+__all__ = ["hold", "pause", "resume", "snooze"]

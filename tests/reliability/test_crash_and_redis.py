@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from service.models import PLANNED, SENDING, Goal, OutboundMessage, Peer
+from service.models import PLANNED, SENDING, Goal, OutboundMessage, Peer, Schedule
 from service.redis_server import EmbeddedRedis
 from service.runtime import build_runtime, set_runtime
 from tests.daytime import daytime_zone
@@ -63,6 +63,16 @@ def plan_nudges(runtime, specialist_id: int, count: int) -> list[tuple[int, date
                 for i in range(count)
             ],
         )
+        # Each goal asks through its check-in schedule (planned far ahead: the rows below
+        # stand for its due occurrences); a goal without one counts as paused.
+        conn.execute(
+            insert(Schedule),
+            [
+                {"goal_id": 1000 + i, "kind": "checkin", "days": "daily", "times": "09:00",
+                 "active": True, "next_due_at": now + timedelta(days=1), "created_at": now}
+                for i in range(count)
+            ],
+        )  # fmt: skip
         conn.execute(
             insert(OutboundMessage),
             [
