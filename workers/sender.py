@@ -271,12 +271,16 @@ def mark_handed(runtime: Runtime, message_id: int) -> bool:
         handed = connection.execute(
             table.update().where(claimed, may_still_go_out(now)).values(handed_at=now)
         ).rowcount
+        withheld = None
         if not handed:
-            connection.execute(
+            withheld = connection.scalar(
                 table.update()
                 .where(claimed)
                 .values(status=SKIPPED, skip_reason=withheld_reason(now), updated_at=now)
+                .returning(table.c.skip_reason)
             )
+    if withheld is not None:
+        metrics.count(runtime.redis, "peernudge_nudges_skipped", reason=withheld)
     return handed == 1
 
 
