@@ -5,8 +5,8 @@ A planned or claimed text may still go out only while
 - the peer has opted in (every kind the sender sends: welcome, direct, automated);
 - for an automated kind (check-in, encouragement, milestone, summary,
   re-engagement): the peer is not paused and not on hold. ``hold_until`` in
-  the future holds automated texts whatever put it there (crisis language today;
-  any other reason later);
+  the future holds automated texts whatever put it there (crisis language, an
+  unclear opt-out...; the skip reason is the hold's own ``hold_reason``);
 - its goal, if it has one, is still on the plan; its schedule, if it has one, is
   still active; and a check-in's goal still has an active check-in schedule
   (a paused goal asks nothing, not even a snoozed check-in).
@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.models import (
@@ -40,12 +40,18 @@ from service.models import (
 
 # Kinds the system sends on its own; welcome, direct and reply messages are not "automated".
 AUTOMATED_KINDS = ("checkin", "encouragement", "milestone", "summary", "reengagement")
-# The skip reason of a held automated text (the metrics and the peer page use it).
+# The reason of a hold set without one (the hold after crisis language).
 HOLD_REASON = "crisis_hold"
 
 
 def _peer_where(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists().where(Peer.id == OutboundMessage.peer_id, *conditions)
+
+
+def _hold_reason() -> ColumnElement[str]:
+    """The hold's own reason (``crisis_hold``, ``opt_out_unclear``...)."""
+    reason = select(Peer.hold_reason).where(Peer.id == OutboundMessage.peer_id)
+    return func.coalesce(reason.scalar_subquery(), HOLD_REASON)
 
 
 def withheld_reason(now: datetime) -> ColumnElement[str | None]:
@@ -63,7 +69,7 @@ def withheld_reason(now: datetime) -> ColumnElement[str | None]:
     return case(
         (~_peer_where(Peer.consent == OPTED_IN), "not_opted_in"),
         (and_(automated, _peer_where(Peer.paused_until > now)), "paused"),
-        (and_(automated, _peer_where(Peer.hold_until > now)), HOLD_REASON),
+        (and_(automated, _peer_where(Peer.hold_until > now)), _hold_reason()),
         (and_(OutboundMessage.goal_id.is_not(None), ~goal_on_plan), "goal_removed"),
         (and_(OutboundMessage.schedule_id.is_not(None), ~schedule_active), "schedule_stopped"),
         (and_(OutboundMessage.kind == "checkin", OutboundMessage.goal_id.is_not(None),

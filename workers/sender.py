@@ -435,8 +435,7 @@ def prepare_body(
     if message.kind == "summary" and goal is not None:
         today = runtime.now().astimezone(ZoneInfo(peer.timezone)).date()
         context |= week_summary(session, goal, today)
-    rendered = render_message(session, message.kind, peer, runtime.settings.program_name,
-                              runtime.settings.program_discreet, **context)  # fmt: skip
+    rendered = render_message(session, message.kind, peer, runtime.settings, **context)
     message.body = rendered.body
     message.template = rendered.template
     message.segments = rendered.segments

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 21:01:24.701146
+Create Date: 2026-12-01 10:49:48.535466
 
 """
 from typing import Sequence, Union
@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('session_version', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_specialists')),
     sa.UniqueConstraint('email', name=op.f('uq_specialists_email'))
@@ -62,6 +63,9 @@ def upgrade() -> None:
     sa.Column('consent_recorded_by', sa.Integer(), nullable=True),
     sa.Column('paused_until', sa.DateTime(), nullable=True),
     sa.Column('hold_until', sa.DateTime(), nullable=True),
+    sa.Column('hold_reason', sa.String(length=30), nullable=True),
+    sa.Column('asked', sa.String(length=40), nullable=True),
+    sa.Column('asked_at', sa.DateTime(), nullable=True),
     sa.Column('window_start', sa.Time(), nullable=True),
     sa.Column('window_end', sa.Time(), nullable=True),
     sa.Column('strengths', sa.Text(), nullable=True),
@@ -129,6 +133,8 @@ def upgrade() -> None:
     sa.Column('num_media', sa.Integer(), nullable=False),
     sa.Column('media', sa.JSON(), nullable=True),
     sa.Column('intent', sa.String(length=30), nullable=True),
+    sa.Column('confidence', sa.Float(), nullable=True),
+    sa.Column('language', sa.String(length=2), nullable=True),
     sa.Column('reply_body', sa.Text(), nullable=True),
     sa.Column('received_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], name=op.f('fk_inbound_messages_peer_id_peers')),
