@@ -548,6 +548,8 @@ def record_check_in(turn: Turn, goal: Goal, result: str) -> CheckIn:
 def handle_done(turn: Turn) -> str:
     from service.milestones import milestone_for_checkin
 
+    if turn.reading.scope == "all":  # "both" after "Which one?"
+        return answer_every_goal(turn, "done", "done")
     goal = pick_goal(turn)
     if isinstance(goal, str):
         return goal
@@ -561,11 +563,21 @@ def handle_done(turn: Turn) -> str:
 
 def answer_check_in(turn: Turn, result: str, reply_kind: str) -> str:
     """Record not-yet or rest for the goal asked about, and answer kindly."""
+    if turn.reading.scope == "all":
+        return answer_every_goal(turn, result, reply_kind)
     goal = pick_goal(turn)
     if isinstance(goal, str):
         return goal
     record_check_in(turn, goal, result)
     return turn.reply(reply_kind, goal=goal.text)
+
+
+def answer_every_goal(turn: Turn, result: str, reply_kind: str) -> str:
+    """One answer for every active goal ("both", "all of them")."""
+    goals = active_goals(turn)
+    for goal in goals:
+        record_check_in(turn, goal, result)
+    return turn.reply(reply_kind, goal=" / ".join(goal.text for goal in goals))
 
 
 def handle_mood(turn: Turn) -> str:

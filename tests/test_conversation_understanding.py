@@ -178,3 +178,10 @@ def test_every_text_keeps_how_it_was_read(client, runtime, peer, noon):
     readings = [(m.intent, m.language) for m in load(runtime, InboundMessage)]
     assert readings == [("done", "en"), ("done", "es")]
     assert all(0 < m.confidence <= 1 for m in load(runtime, InboundMessage))
+
+
+def test_both_after_which_one_answers_for_every_goal(client, runtime, peer, noon):
+    add_goal(runtime, peer, "drink more water", 2)
+    text(client, "done")
+    text(client, "both")
+    assert sorted(c.result for c in load(runtime, CheckIn)) == ["done", "done"]

@@ -553,7 +553,12 @@ def later_rule(text: str, goals: tuple[str, ...]) -> Command | None:
     return None
 
 
+TWO_SCORES = re.compile(r"\b[0-9]+\b.*\b[0-9]+\b")
+
+
 def mood_rule(text: str, goals: tuple[str, ...]) -> Command | None:
+    if TWO_SCORES.fullmatch(text) and len(text.split()) <= 3:
+        return None  # "3 4": two numbers and nothing to say which is the mood
     score = mood(text) or edge_mood(text)
     if score is None and (word := number_word(text)) is not None and len(text.split()) <= 4:
         score = word if 1 <= word <= 5 and re.search(r"\b(a|an|like|un|una|mood)\b", text) else None
