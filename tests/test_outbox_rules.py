@@ -75,7 +75,12 @@ def worker_proceeds(runtime, ready: list[Ready]) -> dict[int, str]:
 
 
 @pytest.mark.parametrize(
-    ("text", "reason"), [("PAUSE", "paused"), ("I want to die", "crisis_hold")]
+    ("text", "reason"),
+    [
+        ("PAUSE", "paused"),
+        ("I want to die", "crisis_hold"),
+        ("this is too many texts", "opt_out_unclear"),  # held until resolved
+    ],
 )
 def test_pause_or_crisis_after_a_worker_claimed_the_nudge_stops_it(
     client, twilio_runtime, fake_twilio, sam, text, reason
@@ -111,7 +116,12 @@ def stop_goal_check_ins(runtime, peer_id: int, **values) -> None:
     [
         (lambda rt, p, now: set_peer(rt, p, paused_until=now + timedelta(days=3)), "paused"),
         # Any hold, whatever set it (not only crisis language): no automated text.
-        (lambda rt, p, now: set_peer(rt, p, hold_until=now + timedelta(days=30)), "crisis_hold"),
+        (
+            lambda rt, p, now: set_peer(
+                rt, p, hold_until=now + timedelta(days=30), hold_reason="opt_out_unclear"
+            ),
+            "opt_out_unclear",
+        ),
         (lambda rt, p, now: set_peer(rt, p, consent=OPTED_OUT), "not_opted_in"),
         (lambda rt, p, now: stop_goal_check_ins(rt, p, goal_active=False), "goal_removed"),
         (lambda rt, p, now: stop_goal_check_ins(rt, p, schedule_active=False), "schedule_stopped"),
