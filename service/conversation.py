@@ -22,9 +22,6 @@ from sqlalchemy.orm import Session
 
 from service import flags, metrics, peer_changes, plans
 from service.consent import record_opt_in, record_opt_out
-from service.understanding import Reading, bare_number, read
-from service.understanding.context import CONTEXT_LIFETIME, Context
-from service.understanding.normalise import normalise
 from service.messages import render_message
 from service.models import (
     OPTED_IN,
@@ -43,6 +40,9 @@ from service.models import (
 from service.phones import last_four
 from service.recurrence import schedule_shape
 from service.runtime import Runtime
+from service.understanding import Reading, bare_number, read
+from service.understanding.context import CONTEXT_LIFETIME, Context
+from service.understanding.normalise import normalise
 
 log = logging.getLogger(__name__)
 
@@ -376,10 +376,7 @@ UNCLEAR_HOLD = timedelta(days=60)
 
 def hold(turn: Turn, until: datetime, reason: str) -> None:
     """Hold automated texts until ``until`` (never shortening a longer hold)."""
-    peer = turn.peer
-    if peer.hold_until is None or peer.hold_until <= turn.now or until > peer.hold_until:
-        peer.hold_until, peer.hold_reason = until, reason
-    peer_changes.cancel_automated(turn.session, peer, reason, turn.now)
+    peer_changes.hold(turn.session, turn.peer, until, turn.now, reason)
 
 
 def release_unclear_hold(turn: Turn) -> None:
