@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.distance import OSA, DamerauLevenshtein, Levenshtein
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "understanding"
 
@@ -73,6 +73,7 @@ def surface(body: str) -> str:
     for mark in APOSTROPHES:
         text = text.replace(mark, "")
     text = re.sub(r"(\d)\s*/\s*5\b", r"\1 out of 5", text)  # a mood written 4/5
+    text = re.sub(r"\bw\s*/\s*o\b", " without ", text)  # "better w/o me"
     text = re.sub(r"(?<=\d):(?=\d)", "\x01", text)  # protect the colon of a time
     text = re.sub(r"[^a-z0-9\x01]+", " ", text).replace("\x01", ":")
     return " ".join(text.split())
@@ -130,7 +131,7 @@ def correct(token: str) -> str:
     match = process.extractOne(
         token, fuzzy_targets(), scorer=DamerauLevenshtein.normalized_similarity
     )
-    if match and match[1] >= similarity_needed(token) and match[0][0] == token[0]:
+    if match and match[1] >= similarity_needed(token) and is_slip(token, match[0]):
         return vocabulary()[match[0]]
     return token
 
@@ -138,6 +139,23 @@ def correct(token: str) -> str:
 def similarity_needed(token: str) -> float:
     """Short words need to be closer: one slip in five letters, two in eight or more."""
     return 0.8 if len(token) < 8 else 0.75
+
+
+def is_slip(token: str, target: str) -> bool:
+    """Whether ``token`` reads as a typing slip of ``target``, not another word.
+
+    A letter left out, doubled or swapped ("sucidal", "stiop", "pasue") is a
+    slip. One letter *replaced* by another mostly makes a different real word
+    ("dying" and "doing", "noise" and "noose", "razon" and "razor"), so in a
+    word under eight letters it is not corrected, and a longer word may have
+    at most one. Same first letter always.
+    """
+    if token[0] != target[0]:
+        return False
+    if OSA.distance(token, target) == 1 and sorted(token) == sorted(target):
+        return True  # two neighbouring letters swapped
+    replaced = sum(op.tag == "replace" for op in Levenshtein.editops(token, target))
+    return replaced == 0 if len(token) < 8 else replaced <= 1
 
 
 def normalise(body: str) -> Normalised:
