@@ -17,11 +17,18 @@ CLEAR, POSSIBLE = "clear", "possible"
 
 
 def crisis_level(text: Normalised) -> str | None:
-    """``clear``, ``possible`` or None for crisis language anywhere in the text."""
+    """``clear``, ``possible`` or None for crisis language anywhere in the text.
+
+    ``[not]`` spans (idioms, safe references: "a year ago I wanted to die, now
+    I'm doing better") are removed first. ``[past]`` spans (a past reference
+    with nothing to say it is over: "last year I wanted to die") cannot make a
+    reading clear on their own, but they still make it possible.
+    """
     cleaned = without(text.text, CRISIS)
-    if first_match(cleaned, CRISIS, "clear"):
+    present = without(cleaned, CRISIS, "past")
+    if first_match(present, CRISIS, "clear"):
         return CLEAR
-    if first_match(cleaned, CRISIS, "possible"):
+    if first_match(cleaned, CRISIS, "clear") or first_match(cleaned, CRISIS, "possible"):
         return POSSIBLE
     return None
 
