@@ -31,7 +31,7 @@ EMOJI_WORDS = {
     "\U0001f44e": " thumbsdown ", "\u274c": " thumbsdown ", "\u274e": " thumbsdown ",
     "\U0001f52b": " gun ", "\U0001f48a": " pills ", "\U0001faa2": " rope ",
     "\U0001f52a": " knife ", "\u26b0": " coffin ", "\U0001faa6": " grave ",
-    "\U0001f6d1": " stop ", "\u270b": " stophand ",
+    "\U0001f6d1": " stopsign ", "\u270b": " stophand ",
 }  # fmt: skip
 # Characters that change how a word reads but are not letters: kept as separators.
 APOSTROPHES = "'\u2019\u2018`\u00b4"
@@ -148,11 +148,15 @@ def is_slip(token: str, target: str) -> bool:
     slip. One letter *replaced* by another mostly makes a different real word
     ("dying" and "doing", "noise" and "noose", "razon" and "razor"), so in a
     word under eight letters it is not corrected, and a longer word may have
-    at most one. Same first letter always.
+    at most one. A word under ten letters may have one slip, a longer one
+    two ("escribir" is not "escribirme"). Same first letter always.
     """
     if token[0] != target[0]:
         return False
-    if OSA.distance(token, target) == 1 and sorted(token) == sorted(target):
+    distance = OSA.distance(token, target)
+    if distance > (1 if len(token) < 10 else 2):
+        return False
+    if distance == 1 and sorted(token) == sorted(target):
         return True  # two neighbouring letters swapped
     replaced = sum(op.tag == "replace" for op in Levenshtein.editops(token, target))
     return replaced == 0 if len(token) < 8 else replaced <= 1

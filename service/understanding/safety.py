@@ -8,12 +8,16 @@ removed before the patterns look, so they never decide anything.
 
 from __future__ import annotations
 
-from service.understanding.normalise import Normalised
+import re
+
+from service.understanding.normalise import Normalised, normalise
 from service.understanding.patterns import first_match, without, words
 
 CRISIS = "crisis.txt"
 OPT_OUT = "opt_out.txt"
 CLEAR, POSSIBLE = "clear", "possible"
+SENTENCE_BREAK = re.compile(r"[.,;:!?\n()\u00a1\u00bf]+")
+JOKING = re.compile(r"\U0001f602|\U0001f923|\U0001f606|\U0001f605|\U0001f61c|\U0001f61d|\U0001f92a")
 
 
 def crisis_level(text: Normalised) -> str | None:
@@ -33,28 +37,54 @@ def crisis_level(text: Normalised) -> str | None:
     return None
 
 
-def is_keyword_message(text: Normalised) -> bool:
+def is_keyword_message(text: str) -> bool:
     """STOP and its synonyms as the whole message, with only filler words around."""
     keywords, fillers = words(OPT_OUT, "keyword"), words(OPT_OUT, "filler")
-    if text.text in keywords:
+    if text in keywords:
         return True
-    remaining = text.text
+    remaining, has_keyword = f" {text} ", False
     for phrase in sorted(fillers | keywords, key=len, reverse=True):
-        remaining = f" {remaining} ".replace(f" {phrase} ", " ")
-    tokens = text.tokens
-    has_keyword = any(token in keywords for token in tokens) or any(
-        f" {k} " in f" {text.text} " for k in keywords if " " in k
-    )
+        spaced = f" {phrase} "
+        while spaced in remaining:  # "stop stop stop": every one, not every other
+            has_keyword = has_keyword or phrase in keywords
+            remaining = remaining.replace(spaced, " ")
     return has_keyword and not remaining.strip()
 
 
+def sentences(text: Normalised) -> list[str]:
+    """The text's sentences (split at punctuation) in reader form."""
+    parts = SENTENCE_BREAK.split(text.raw[:2000])
+    return [normalise(part).text for part in parts if part.strip()]
+
+
+def has_keyword_sentence(text: Normalised) -> bool:
+    """A sentence that is STOP and fillers alone: "Not interested. Please remove."
+
+    "I'm sick of these texts. Stop." asks us to stop as plainly as "STOP" does.
+    A message that laughs or jokes ("Lol stop, you guys are too sweet") is left
+    to the other patterns.
+    """
+    if JOKING.search(text.raw) or first_match(text.text, OPT_OUT, "joking"):
+        return False
+    return any(is_keyword_message(without(sentence, OPT_OUT)) for sentence in sentences(text))
+
+
 def opt_out_level(text: Normalised) -> str | None:
-    """``clear``, ``possible`` or None for a request to stop the texts."""
-    if is_keyword_message(text):
+    """``clear``, ``possible`` or None for a request to stop the texts.
+
+    ``[not]`` spans never count. ``[tentative]`` spans ("I might want to stop
+    these soon", "is there a way to turn these off?") make it possible, never
+    clear. A clear request limited in time ("stop for a week") is only
+    possible here: the commands read it as a pause, or we ask.
+    """
+    if is_keyword_message(text.text):
         return CLEAR
     cleaned = without(text.text, OPT_OUT)
-    if first_match(cleaned, OPT_OUT, "clear"):
+    firm = without(cleaned, OPT_OUT, "tentative")
+    if first_match(firm, OPT_OUT, "clear") or has_keyword_sentence(text):
+        if first_match(cleaned, OPT_OUT, "pause"):
+            return POSSIBLE
         return CLEAR
-    if first_match(cleaned, OPT_OUT, "unclear"):
+    if firm != cleaned or first_match(cleaned, OPT_OUT, "unclear"):
         return POSSIBLE
     return None
