@@ -162,7 +162,25 @@ def is_slip(token: str, target: str) -> bool:
     return replaced == 0 if len(token) < 8 else replaced <= 1
 
 
+# Text-speak that depends on the words around it: "2" is "to" only after a
+# verb that takes "to" and before a word that is not a count ("want 2 die",
+# but "need 2 days"); "boy" is the Spanish "voy" only before "a".
+IN_CONTEXT = (
+    (
+        re.compile(
+            r"\b(want|going|need|wish|trying|try|ready|about|how|afraid|scared|tired|used|able)"
+            r" 2 (?!(days?|weeks?|months?|hours?|goals?|texts?|times?|am|pm|more|of)\b)(?=[a-z]{2})"
+        ),
+        r"\1 to ",
+    ),
+    (re.compile(r"(^|\b(me|no|ya|yo|te|se|lo|la|le) )boy a\b"), r"\1voy a"),
+)
+
+
 def normalise(body: str) -> Normalised:
     """The reader form of a text (see the module docstring)."""
     words = [correct(token) for token in surface(body[:2000]).split()]
-    return Normalised(" ".join(" ".join(words).split()), body or "")
+    text = " ".join(" ".join(words).split())
+    for pattern, replacement in IN_CONTEXT:
+        text = pattern.sub(replacement, text)
+    return Normalised(text, body or "")
