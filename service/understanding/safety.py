@@ -16,7 +16,9 @@ from service.understanding.patterns import first_match, without, words
 CRISIS = "crisis.txt"
 OPT_OUT = "opt_out.txt"
 CLEAR, POSSIBLE = "clear", "possible"
+# Where one sentence ends and the next begins, in what the peer wrote.
 SENTENCE_BREAK = re.compile(r"[.,;:!?\n()\u00a1\u00bf]+")
+# Laughing and winking emoji: a "stop" said in fun (words are in [joking]).
 JOKING = re.compile(r"\U0001f602|\U0001f923|\U0001f606|\U0001f605|\U0001f61c|\U0001f61d|\U0001f92a")
 
 
