@@ -60,15 +60,19 @@ def sentences(text: Normalised) -> list[str]:
 
 
 def has_keyword_sentence(text: Normalised) -> bool:
-    """A sentence that is STOP and fillers alone: "Not interested. Please remove."
+    """A last sentence that is STOP and fillers alone: "Not interested. Please remove."
 
     "I'm sick of these texts. Stop." asks us to stop as plainly as "STOP" does.
-    A message that laughs or jokes ("Lol stop, you guys are too sweet") is left
-    to the other patterns.
+    An earlier sentence counts only when the rest insists or complains
+    ("Stop. I never signed up for this"), not in "Stop, you guys are too
+    sweet"; a message that laughs or jokes is left to the other patterns.
     """
     if JOKING.search(text.raw) or first_match(text.text, OPT_OUT, "joking"):
         return False
-    return any(is_keyword_message(without(sentence, OPT_OUT)) for sentence in sentences(text))
+    parts = [is_keyword_message(without(part, OPT_OUT)) for part in sentences(text)]
+    if not any(parts):
+        return False
+    return parts[-1] or first_match(text.text, OPT_OUT, "insisting") is not None
 
 
 def opt_out_level(text: Normalised) -> str | None:
@@ -79,9 +83,9 @@ def opt_out_level(text: Normalised) -> str | None:
     clear. A clear request limited in time ("stop for a week") is only
     possible here: the commands read it as a pause, or we ask.
     """
-    if is_keyword_message(text.text):
-        return CLEAR
     cleaned = without(text.text, OPT_OUT)
+    if is_keyword_message(cleaned):  # "por fin" and "don't stop" are not STOP
+        return CLEAR
     firm = without(cleaned, OPT_OUT, "tentative")
     if first_match(firm, OPT_OUT, "clear") or has_keyword_sentence(text):
         if first_match(cleaned, OPT_OUT, "pause"):
