@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install clean train-understanding
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format service workers tests bench
 	$(BIN)/ruff check --fix service workers tests bench
+
+## Retrain the crisis backstop model on the corpus's dev part (after changing crisis.txt).
+train-understanding: $(STAMP)
+	$(BIN)/python -m service.understanding.train
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
