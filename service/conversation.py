@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import flags, metrics, peer_changes
+from service import alerts, flags, metrics, peer_changes
 from service.consent import record_opt_in, record_opt_out
 from service.keywords import Intent, normalize, parse
 from service.messages import render_message
@@ -212,6 +212,11 @@ def respond(turn: Turn) -> str | None:
     if turn.sms.opt_out_type:  # Twilio matched the keyword and has answered the peer itself
         record_twilio_keyword(turn)
         return None
+    staff = alerts.handle_staff_text(
+        turn.session, turn.runtime, turn.sms.from_phone, turn.sms.body, turn.now
+    )
+    if staff is not None:  # a staff member's phone (ACK): never a peer's or a stranger's text
+        return staff or None
     if kind == "opt_out":
         return handle_opt_out(turn)
     if turn.peer is None:
@@ -302,7 +307,7 @@ def unknown_number(turn: Turn) -> str | None:
 def handle_crisis(turn: Turn) -> str:
     """988 and the specialist's name at once, an urgent flag, automation held for a day."""
     turn.session.add(
-        Flag(
+        flag := Flag(
             peer_id=turn.peer.id,
             kind="crisis",
             urgent=True,
@@ -314,7 +319,8 @@ def handle_crisis(turn: Turn) -> str:
     turn.peer.hold_until = turn.now + timedelta(hours=24)
     peer_changes.cancel_automated(turn.session, turn.peer, "crisis_hold", turn.now)
     turn.audit("crisis_hold", until=turn.peer.hold_until.isoformat())
-    return turn.reply("crisis")
+    reach = alerts.open_alert(turn.session, turn.runtime, flag, turn.now)  # staff are told
+    return turn.reply("crisis", told=reach.told, seen_at=reach.seen_at)
 
 
 def replied_within(turn: Turn, window: timedelta) -> int:

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service import charts, plans
+from service import alerts, charts, plans
 from service.flags import KIND_LABELS, attention_key
 from service.models import (
     OPTED_IN,
@@ -292,6 +292,7 @@ def peer_page(peer_id: int):
                 .where(ConsentEvent.phone == peer.phone)
                 .order_by(ConsentEvent.created_at)
             ).all(),
+            "alerts": alerts.alerts_by_flag(session, peer.id),
             "flags": session.scalars(
                 select(Flag)
                 .where(Flag.peer_id == peer.id)
@@ -369,6 +370,7 @@ def resolve_flag(flag_id: int):
         flag.resolved_at, flag.resolved_by = rt.now(), current_user.id
         flag.resolution_note = (request.form.get("note") or "").strip()[:1000] or None
         audit(session, "flag_resolved", flag.peer_id, flag=flag.id, kind=flag.kind)
+        alerts.close_for_flag(session, flag.id, rt.now())  # its alert stops escalating
         peer_id = flag.peer_id
     if request.form.get("next") == "caseload":
         return redirect(url_for("dashboard.caseload"))
@@ -424,7 +426,7 @@ def csv_download(rows: list[list[Any]], filename: str) -> Response:
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    """The specialist's own settings: the time zone dashboard times are shown in."""
+    """The specialist's own settings: time zone, mobile for alerts, quiet hours."""
     from zoneinfo import available_timezones
 
     if request.method == "POST":
@@ -432,12 +434,36 @@ def account():
         if zone not in available_timezones():
             flash(f"Not saved: {zone!r} is not a time zone name like America/Chicago.", "error")
             return account_page(zone, status=400)
-        with runtime().session_factory() as session, session.begin():
-            session.get(Specialist, current_user.id).timezone = zone
-            audit(session, "time zone changed", None, timezone=zone)
-        flash(f"Times are now shown in {zone} too.", "status")
+        problem = save_account(zone, request.form)
+        if problem:
+            flash(f"Not saved: {problem}.", "error")
+            return account_page(zone, status=400)
+        flash(f"Saved. Times are now shown in {zone} too.", "status")
         return redirect(url_for("dashboard.account"), code=303)
     return account_page(current_user.timezone)
+
+
+def save_account(zone: str, form: Any) -> str | None:
+    """Save the account form; the problem (nothing saved) or None."""
+    from service.admin import AccountError, set_phone  # admin imports this module
+
+    try:
+        quiet = preferred_window(
+            {"window_start": form.get("quiet_start"), "window_end": form.get("quiet_end")}
+        )
+    except ValueError:
+        return "quiet hours must look like 20:00"
+    try:
+        with runtime().session_factory() as session, session.begin():
+            person = session.get(Specialist, current_user.id)
+            person.timezone = zone
+            set_phone(session, person, form.get("phone"), runtime().settings.default_region)
+            person.quiet_start, person.quiet_end = quiet
+            audit(session, "account changed", None, timezone=zone, phone_set=bool(person.phone),
+                  quiet=[t.strftime("%H:%M") if t else None for t in quiet])  # fmt: skip
+    except AccountError as error:
+        return str(error)
+    return None
 
 
 def account_page(zone: str, new_token: str | None = None, status: int = 200):
@@ -447,8 +473,9 @@ def account_page(zone: str, new_token: str | None = None, status: int = 200):
             .where(ApiToken.specialist_id == current_user.id)
             .order_by(ApiToken.created_at.desc())
         ).all()
+        person = session.get(Specialist, current_user.id)
         return render_template(
-            "account.html", zone=zone, tokens=tokens, new_token=new_token
+            "account.html", zone=zone, tokens=tokens, new_token=new_token, person=person
         ), status
 
 
