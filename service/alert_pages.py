@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -34,16 +34,30 @@ from service.web import runtime
 
 bp = Blueprint("alerts", __name__)
 MAX_STAFF_TEXT = 160
+# Machine-facing routes, which never render the header.
+UNTOUCHED_BLUEPRINTS = {"webhooks", "api", "health", "metrics"}
+
+
+@bp.before_app_request
+def look_up_on_call() -> None:
+    """Who is on call now, for the header of signed-in pages.
+
+    Read before the view opens its own session: a second SQLite transaction in
+    the same thread while rendering would wait on the first one's lock.
+    """
+    if request.method != "GET" or request.blueprint in UNTOUCHED_BLUEPRINTS:
+        return
+    if current_user.is_authenticated:
+        with runtime().session_factory() as session:
+            g.on_call_names = [p.name for p in alerts.on_call_now(session, runtime().now())]
 
 
 @bp.app_context_processor
 def on_call_header() -> dict[str, Any]:
-    """Who is on call now, for the header of every signed-in page."""
-    if not current_user.is_authenticated:
-        return {}
-    with runtime().session_factory() as session:
-        names = [person.name for person in alerts.on_call_now(session, runtime().now())]
-    return {"on_call_names": names, "outbox_enabled": not smtp_configured(runtime().settings)}
+    return {
+        "on_call_names": g.get("on_call_names", []),
+        "outbox_enabled": not smtp_configured(runtime().settings),
+    }
 
 
 # --- acknowledging ---------------------------------------------------------------------

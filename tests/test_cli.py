@@ -201,4 +201,4 @@ def test_a_bad_setting_stops_the_command_with_its_name(cli_env):
 def test_planner_once_plans_and_reports(enrolled):
     add_peer(enrolled)
     report = json.loads(ok(enrolled, "planner", "--once", "--json"))
-    assert set(report) == {"planned", "reconciled"}
+    assert set(report) == {"planned", "reconciled", "alert_notifications"}
