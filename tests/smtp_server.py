@@ -21,7 +21,7 @@ class Mailbox:
     lock: threading.Lock = field(default_factory=threading.Lock)
     port: int = 0
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server, session, envelope) -> str:
         with self.lock:
             self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"

@@ -36,7 +36,6 @@ from tests.smtp_server import body_of
 from tests.test_conversation import text
 from workers.alerts import escalate
 
-
 PEER_PHONE = "+12125550134"
 JORDAN_PHONE = "+12125550101"
 CASEY_PHONE = "+12125550102"
