@@ -113,6 +113,8 @@ def create() -> Response:
                 form.get("name", ""),
                 form.get("password", ""),
                 form.get("role", "specialist"),
+                form.get("phone"),
+                runtime().settings.default_region,
             )
             audit(session, "specialist created", None, email=person.email, role=person.role)
         flash(f"{person.name} can sign in now.", "status")

@@ -469,6 +469,21 @@ def was_notified(session: Session, specialist_id: int, alert_id: int) -> bool:
     )
 
 
+def was_alerted_about(session: Session, specialist_id: int, peer_id: int) -> bool:
+    """True when an alert about this peer that is not resolved was sent to them."""
+    found = session.scalar(
+        select(AlertNotification.id)
+        .join(Alert, Alert.id == AlertNotification.alert_id)
+        .where(
+            Alert.peer_id == peer_id,
+            Alert.status != ALERT_RESOLVED,
+            AlertNotification.recipient_id == specialist_id,
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def first_name(display_name: str) -> str:
     parts = display_name.split()
     return parts[0] if parts else display_name

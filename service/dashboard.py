@@ -59,6 +59,19 @@ def peer_or_404(session: Session, peer_id: int) -> Peer:
     return peer
 
 
+def alerted_peer_or_404(session: Session, peer_id: int) -> Peer:
+    """The peer page's permission: the caseload's, plus anyone an alert about this peer
+    was sent to (the on-call specialist must be able to see whom to call)."""
+    peer = session.scalar(visible_peers(session).where(Peer.id == peer_id))
+    if peer is None and alerts.was_alerted_about(session, current_user.id, peer_id):
+        peer = session.scalar(
+            select(Peer).options(selectinload(Peer.goals)).where(Peer.id == peer_id)
+        )
+    if peer is None:
+        abort(404)
+    return peer
+
+
 def audit(session: Session, action: str, peer_id: int | None, **detail: Any) -> None:
     session.add(
         AuditEvent(
@@ -265,7 +278,7 @@ def upcoming(session: Session, peer: Peer, count: int = 5) -> list[datetime]:
 def peer_page(peer_id: int):
     now = runtime().now()
     with runtime().session_factory() as session:
-        peer = peer_or_404(session, peer_id)
+        peer = alerted_peer_or_404(session, peer_id)
         today = now.astimezone(ZoneInfo(peer.timezone)).date()
         context = {
             "peer": peer,

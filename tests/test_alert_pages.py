@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from service import db
 from service.models import ALERT_ACKNOWLEDGED, ALERT_OPEN, Alert, OnCallShift, Specialist
 from service.runtime import set_runtime
 from tests.conftest import PUBLIC_BASE_URL, enrol, make_specialist, sign_in
@@ -219,3 +220,24 @@ def test_the_account_page_refuses_a_bad_phone(client, runtime, specialist, phone
     assert response.status_code == 400 and problem in response.get_data(as_text=True)
     with runtime.session_factory() as session:
         assert session.get(Specialist, specialist).phone is None
+
+
+def test_the_on_call_specialist_may_open_the_peers_page_once_alerted(
+    app, runtime, crisis, outsider, clock
+):
+    casey = app.test_client()
+    sign_in(casey, "casey@example.org")
+    assert casey.get(f"/peers/{crisis}").status_code == 404
+    with db.transaction(runtime.session_factory) as session:
+        session.add(
+            OnCallShift(
+                specialist_id=outsider,
+                starts_at=clock.current,
+                ends_at=clock.current + timedelta(hours=9),
+            )
+        )
+    wait_and_tick(runtime, clock)
+    page = casey.get(f"/peers/{crisis}")
+    assert page.status_code == 200 and "I'm on it" in page.get_data(as_text=True)
+    press_on_it(casey, crisis, the_alert(runtime).id)
+    assert the_alert(runtime).acknowledged_by == outsider

@@ -32,6 +32,7 @@ from service.models import (
     Specialist,
 )
 from tests.conftest import PUBLIC_BASE_URL, enrol, make_specialist
+from tests.signing import signed_post
 from tests.smtp_server import body_of
 from tests.test_conversation import text
 from workers.alerts import escalate
@@ -475,3 +476,21 @@ def test_metrics_count_alerts_raised_time_to_acknowledge_and_exhausted(
     assert "peernudge_alerts_exhausted_total 1.0" in page
     assert 'peernudge_alert_time_to_acknowledge_seconds_bucket{le="300.0"} 1.0' in page
     assert 'peernudge_alert_time_to_acknowledge_seconds_bucket{le="120.0"} 0.0' in page
+
+
+def test_delivery_status_of_a_staff_text_is_kept_on_its_notification(
+    client, twilio_runtime, smtp, sam
+):
+    text(client, "I want to die")
+    drain(twilio_runtime)
+    with twilio_runtime.session_factory() as session:
+        sms = session.scalar(select(AlertNotification).where(AlertNotification.channel == "sms"))
+    form = {
+        "MessageSid": sms.provider_id,
+        "MessageStatus": "delivered",
+        "AccountSid": "AC" + "0" * 32,
+    }
+    assert signed_post(client, "/sms/status", form).status_code == 200
+    signed_post(client, "/sms/status", {**form, "MessageStatus": "sent"})  # never backwards
+    with twilio_runtime.session_factory() as session:
+        assert session.get(AlertNotification, sms.id).status == "delivered"
