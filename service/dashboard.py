@@ -181,8 +181,35 @@ def caseload():
         ]
         rows.sort(key=lambda row: (attention_key(row["flags"]), row["peer"].display_name.lower()))
         return render_template(
-            "caseload.html", rows=rows, now=now, labels=KIND_LABELS, national_format=national_format
+            "caseload.html",
+            rows=rows,
+            now=now,
+            labels=KIND_LABELS,
+            national_format=national_format,
+            summary=flag_summary(session),
         )
+
+
+def flag_summary(session: Session) -> dict[str, int]:
+    """Open flags on the visible caseload: how many are urgent, and the newest flag's id
+    (the caseload page polls this to know when to refresh)."""
+    visible = visible_peers(session).with_only_columns(Peer.id)
+    row = session.execute(
+        select(
+            func.count(Flag.id).filter(Flag.urgent),
+            func.count(Flag.id),
+            func.max(Flag.id),
+        ).where(Flag.peer_id.in_(visible), Flag.resolved_at.is_(None))
+    ).one()
+    return {"urgent": row[0] or 0, "open": row[1] or 0, "latest": row[2] or 0}
+
+
+@bp.get("/caseload/summary.json")
+@login_required
+def caseload_summary():
+    """What the caseload page polls: counts of open flags (no names, no words)."""
+    with runtime().session_factory() as session:
+        return flag_summary(session)
 
 
 def enrolment_from(form: Any) -> Enrolment:
@@ -380,8 +407,12 @@ def resolve_flag(flag_id: int):
         if flag is None:
             abort(404)
         peer_or_404(session, flag.peer_id)  # the same permission as the peer page
+        note = (request.form.get("note") or "").strip()[:1000] or None
+        if flag.urgent and note is None:
+            flash("Not resolved: say what was done (a crisis needs a note).", "error")
+            return redirect(url_for("dashboard.peer_page", peer_id=flag.peer_id), code=303)
         flag.resolved_at, flag.resolved_by = rt.now(), current_user.id
-        flag.resolution_note = (request.form.get("note") or "").strip()[:1000] or None
+        flag.resolution_note = note
         audit(session, "flag_resolved", flag.peer_id, flag=flag.id, kind=flag.kind)
         alerts.close_for_flag(session, flag.id, rt.now())  # its alert stops escalating
         peer_id = flag.peer_id
