@@ -6,6 +6,8 @@ a real SMTP server on loopback, real Redis and RQ, and a clock the test moves.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -494,3 +496,50 @@ def test_delivery_status_of_a_staff_text_is_kept_on_its_notification(
     signed_post(client, "/sms/status", {**form, "MessageStatus": "sent"})  # never backwards
     with twilio_runtime.session_factory() as session:
         assert session.get(AlertNotification, sms.id).status == "delivered"
+
+
+# --- a real worker process -------------------------------------------------------------
+
+
+def test_a_real_worker_texts_the_specialist_before_the_nudges_already_queued(
+    client, settings, twilio_runtime, fake_twilio, smtp, staff, clock
+):
+    from datetime import UTC, datetime
+
+    from service.models import PLANNED, OutboundMessage
+    from tests.test_engine_worker import twilio_env
+    from tests.test_launcher import wait_for
+    from workers.enqueue import enqueue_sends
+
+    clock.set(datetime.now(UTC))  # real processes: the real clock
+    sam = enrol(twilio_runtime, staff.jordan)
+    with db.transaction(twilio_runtime.session_factory) as session:
+        direct = [
+            OutboundMessage(peer_id=sam, to_phone=PEER_PHONE, kind="direct", body=f"hello {n}",
+                            status=PLANNED, due_at=clock.current - timedelta(seconds=n))
+            for n in range(1, 6)
+        ]  # fmt: skip
+        session.add_all(direct)
+        session.flush()
+        due = [(message.id, message.due_at) for message in direct]
+    enqueue_sends(twilio_runtime, due)  # five nudge jobs wait in the queue...
+    text(client, "I want to die")  # ...then the alert's job arrives on its own queue
+    env = twilio_env(settings, fake_twilio) | {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "SMTP_STARTTLS": "false",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_for(lambda: len(fake_twilio.messages) == 6), fake_twilio.requests
+        assert wait_for(lambda: len(smtp.to("jordan@example.org")) == 1)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert fake_twilio.messages[0].to == JORDAN_PHONE
+    assert [m.to for m in fake_twilio.messages[1:]] == [PEER_PHONE] * 5
