@@ -395,6 +395,39 @@ def close_for_flag(session: Session, flag_id: int, now: datetime) -> bool:
     return True
 
 
+FOLLOW_UP_WITHIN = timedelta(hours=48)
+
+
+def plan_follow_up(session: Session, flag: Flag, now: datetime) -> Flag | None:
+    """After an urgent flag is resolved, a follow-up contact is due within 48 hours;
+    it shows on the caseload until done and becomes an alert if missed."""
+    if not flag.urgent or flag.kind == "follow_up":
+        return None
+    follow_up = Flag(
+        peer_id=flag.peer_id, kind="follow_up", urgent=False, created_at=now,
+        due_at=now + FOLLOW_UP_WITHIN, detail="a follow-up contact is due within 48 hours",
+    )  # fmt: skip
+    session.add(follow_up)
+    return follow_up
+
+
+def escalate_missed_follow_ups(session: Session, now: datetime) -> list[Flag]:
+    """A follow-up not done in time is urgent now (the tick then opens its alert)."""
+    missed = session.scalars(
+        select(Flag).where(
+            Flag.kind == "follow_up",
+            Flag.resolved_at.is_(None),
+            Flag.urgent.is_(False),
+            Flag.due_at <= now,
+        )
+    ).all()
+    for flag in missed:
+        flag.urgent, flag.detail = True, "the follow-up contact after a crisis is overdue"
+        audit(session, "system", flag.peer_id, "follow_up_missed", now, flag=flag.id)
+    session.flush()
+    return list(missed)
+
+
 def cancel_pending(session: Session, alert_id: int) -> None:
     session.execute(
         update(AlertNotification)

@@ -415,6 +415,7 @@ def resolve_flag(flag_id: int):
         flag.resolution_note = note
         audit(session, "flag_resolved", flag.peer_id, flag=flag.id, kind=flag.kind)
         alerts.close_for_flag(session, flag.id, rt.now())  # its alert stops escalating
+        alerts.plan_follow_up(session, flag, rt.now())  # after a crisis, a contact within 48 h
         peer_id = flag.peer_id
     if request.form.get("next") == "caseload":
         return redirect(url_for("dashboard.caseload"))

@@ -22,6 +22,7 @@ LOW_PROGRESS = 0.3
 # Urgent first, then the order a specialist would want to act on.
 KIND_ORDER = [
     "crisis",
+    "follow_up",
     "low_mood",
     "silence",
     "delivery_failure",
@@ -31,6 +32,7 @@ KIND_ORDER = [
 ]
 KIND_LABELS = {
     "crisis": "Crisis language",
+    "follow_up": "Follow-up due",
     "low_mood": "Low mood",
     "silence": "Silence",
     "delivery_failure": "Texts failing",

@@ -316,6 +316,8 @@ class Flag(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # A follow-up contact is due by then (after a crisis); missed, it becomes an urgent alert.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(Base):

@@ -9,11 +9,28 @@ import pytest
 from sqlalchemy import select
 
 from service import db
-from service.models import ALERT_ACKNOWLEDGED, ALERT_OPEN, Alert, OnCallShift, Specialist
+from service.models import (
+    ALERT_ACKNOWLEDGED,
+    ALERT_OPEN,
+    ALERT_RESOLVED,
+    Alert,
+    AlertNotification,
+    Flag,
+    OnCallShift,
+    Specialist,
+)
 from service.runtime import set_runtime
 from tests.conftest import PUBLIC_BASE_URL, enrol, make_specialist, sign_in
 from tests.smtp_server import body_of
-from tests.test_alerts import AVERY_PHONE, JORDAN_PHONE, drain, give_phone, the_alert, wait_and_tick
+from tests.test_alerts import (
+    AVERY_PHONE,
+    JORDAN_PHONE,
+    drain,
+    give_phone,
+    the_alert,
+    tick,
+    wait_and_tick,
+)
 from tests.test_conversation import text
 
 PASSWORD = "correct horse battery"
@@ -241,3 +258,32 @@ def test_the_on_call_specialist_may_open_the_peers_page_once_alerted(
     assert page.status_code == 200 and "I'm on it" in page.get_data(as_text=True)
     press_on_it(casey, crisis, the_alert(runtime).id)
     assert the_alert(runtime).acknowledged_by == outsider
+
+
+def test_after_a_crisis_is_resolved_a_missed_follow_up_becomes_an_alert(
+    client, runtime, crisis, clock
+):
+    sign_in(client)
+    csrf_token = csrf(client.get(f"/peers/{crisis}"))
+    with runtime.session_factory() as session:
+        crisis_flag = session.scalar(select(Flag).where(Flag.kind == "crisis"))
+    client.post(
+        f"/flags/{crisis_flag.id}/resolve", data={"csrf_token": csrf_token, "note": "called Sam"}
+    )
+    assert the_alert(runtime).status == ALERT_RESOLVED
+    assert "Follow-up due" in client.get("/").get_data(as_text=True)
+    clock.advance(hours=47)
+    tick(runtime)
+    assert the_alert(runtime).flag_id == crisis_flag.id  # nothing new yet
+    clock.advance(hours=2)
+    tick(runtime)
+    alert = the_alert(runtime)
+    with runtime.session_factory() as session:
+        follow_up = session.get(Flag, alert.flag_id)
+        assert (follow_up.kind, follow_up.urgent, alert.status) == ("follow_up", True, ALERT_OPEN)
+        sent = session.scalars(
+            select(AlertNotification.address).where(
+                AlertNotification.alert_id == alert.id, AlertNotification.status == "sent"
+            )
+        ).all()
+    assert JORDAN_PHONE in sent

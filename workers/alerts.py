@@ -58,6 +58,7 @@ def escalate(runtime: Runtime, now: datetime | None = None) -> int:
     """One escalation pass; return how many notifications it created."""
     now = now or runtime.now()
     with runtime.session_factory() as session, session.begin():
+        alerts.escalate_missed_follow_ups(session, now)
         open_missing(session, runtime, now)
         close_resolved(session, now)
         created = sum(len(alerts.advance(session, runtime, a, now)) for a in due(session, now))

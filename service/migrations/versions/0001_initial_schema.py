@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 10:03:15.516797
+Create Date: 2026-12-01 10:37:41.442971
 
 """
 from typing import Sequence, Union
@@ -202,6 +202,7 @@ def upgrade() -> None:
     sa.Column('resolved_at', sa.DateTime(), nullable=True),
     sa.Column('resolved_by', sa.Integer(), nullable=True),
     sa.Column('resolution_note', sa.Text(), nullable=True),
+    sa.Column('due_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['inbound_message_id'], ['inbound_messages.id'], name=op.f('fk_flags_inbound_message_id_inbound_messages')),
     sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], name=op.f('fk_flags_peer_id_peers')),
     sa.ForeignKeyConstraint(['resolved_by'], ['specialists.id'], name=op.f('fk_flags_resolved_by_specialists')),
