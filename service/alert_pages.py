@@ -54,6 +54,7 @@ def look_up_on_call() -> None:
 
 @bp.app_context_processor
 def on_call_header() -> dict[str, Any]:
+    """The header's "On call now" names and whether the Outbox link is shown."""
     return {
         "on_call_names": g.get("on_call_names", []),
         "outbox_enabled": not smtp_configured(runtime().settings),
@@ -110,6 +111,7 @@ def email_link(token: str) -> tuple[str, int] | str:
 @bp.get("/admin/on-call")
 @admin_required
 def on_call() -> str:
+    """The on-call rota: current and coming shifts, and a form to add one."""
     now = runtime().now()
     with runtime().session_factory() as session:
         shifts = session.scalars(
@@ -152,6 +154,7 @@ def add_shift() -> Response:
 @bp.post("/admin/on-call/<int:shift_id>/delete")
 @admin_required
 def remove_shift(shift_id: int) -> Response:
+    """Delete a shift (audited)."""
     with runtime().session_factory() as session, session.begin():
         shift = session.get(OnCallShift, shift_id) or abort(404)
         audit(session, "on-call shift removed", None, who=shift.specialist.name,

@@ -28,7 +28,9 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from redis.exceptions import RedisError
+from rq.job import Job, JobStatus
+from sqlalchemy import event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -142,7 +144,6 @@ def queue_after_commit(session: Session, runtime: Runtime, alert_id: int) -> Non
     a worker must find the rows)."""
     pending: set[int] = session.info.setdefault("alerts_to_deliver", set())
     if not pending:
-        from sqlalchemy import event
 
         def after_commit(committed: Session) -> None:
             for queued_id in sorted(committed.info.pop("alerts_to_deliver", set())):
@@ -154,9 +155,6 @@ def queue_after_commit(session: Session, runtime: Runtime, alert_id: int) -> Non
 
 def enqueue_delivery(runtime: Runtime, alert_id: int) -> bool:
     """Put ``deliver_alert`` on the alerts queue; without Redis the tick sends instead."""
-    from redis.exceptions import RedisError
-    from rq.job import Job, JobStatus
-
     queue = runtime.alert_queue
     if queue is None:
         return False
@@ -176,6 +174,7 @@ def enqueue_delivery(runtime: Runtime, alert_id: int) -> bool:
 
 
 def reach_for(session: Session, alert: Alert, told: bool, now: datetime) -> AlertReach:
+    """Whether someone was told about this alert, or else when the specialist will see it."""
     if told or notified_count(session, alert.id) > 0:
         return AlertReach(told=True)
     peer = session.get(Peer, alert.peer_id)
@@ -203,6 +202,7 @@ def next_seen_at(specialist: Specialist, now: datetime) -> datetime | None:
 
 
 def quiet_hours(specialist: Specialist) -> tuple[time, time]:
+    """The specialist's own quiet hours for non-urgent notices (local start, end)."""
     if specialist.quiet_start is None or specialist.quiet_end is None:
         return DEFAULT_QUIET
     return specialist.quiet_start, specialist.quiet_end
@@ -355,6 +355,7 @@ def record_skip(session: Session, alert: Alert, round_number: int, step: int, no
 
 
 def mark_exhausted(session: Session, alert: Alert, now: datetime) -> bool:
+    """The whole chain ran without an acknowledgement; True if this call marked it."""
     result = session.execute(
         update(Alert)
         .where(Alert.id == alert.id, Alert.status == ALERT_OPEN)
@@ -429,6 +430,7 @@ def escalate_missed_follow_ups(session: Session, now: datetime) -> list[Flag]:
 
 
 def cancel_pending(session: Session, alert_id: int) -> None:
+    """Notifications not yet sent are not sent: the alert was taken or resolved."""
     session.execute(
         update(AlertNotification)
         .where(AlertNotification.alert_id == alert_id, AlertNotification.status == "pending")
@@ -458,6 +460,8 @@ def acknowledge(
     )
     session.refresh(alert)
     won = result.rowcount == 1
+    log.info("alert %s: %s by specialist %s via %s", alert.id, "taken" if won else "already taken",
+             person.id, via)  # fmt: skip
     if won:
         cancel_pending(session, alert.id)
         audit(session, f"specialist:{person.id}", alert.peer_id, "alert_acknowledged", now,
@@ -526,6 +530,7 @@ def first_name(display_name: str) -> str:
 
 
 def staff_by_phone(session: Session, phone: str) -> Specialist | None:
+    """The specialist (active or not) whose mobile this is: staff are never peers."""
     return session.scalar(select(Specialist).where(Specialist.phone == phone))
 
 
@@ -540,6 +545,8 @@ def handle_staff_text(
     person = staff_by_phone(session, from_phone)
     if person is None:
         return None
+    if not person.is_active:
+        return ""  # a switched-off account takes nothing, and is not a peer either
     match = ACK_PATTERN.match(normalize(body[:200]))
     if match is None:
         return staff_help(session, runtime, person, now)
@@ -619,6 +626,7 @@ def staff_reply(
 
 
 def peer_link(settings: Settings, peer_id: int) -> str:
+    """The peer page's address (sign-in required), for staff texts and emails."""
     return f"{settings.public_base_url}/peers/{peer_id}"
 
 

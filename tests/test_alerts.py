@@ -289,6 +289,16 @@ def test_a_staff_number_is_never_treated_as_a_peer(client, twilio_runtime, smtp,
     assert text(client, "hello?", from_=JORDAN_PHONE) == ""  # explained at most hourly
 
 
+def test_a_switched_off_specialist_cannot_take_an_alert_by_text(
+    client, twilio_runtime, smtp, sam, staff
+):
+    text(client, "I want to die")
+    with db.transaction(twilio_runtime.session_factory) as session:
+        session.get(Specialist, staff.avery).is_active = False
+    assert text(client, "ACK", from_=AVERY_PHONE) == ""
+    assert the_alert(twilio_runtime).status == ALERT_OPEN
+
+
 def test_ack_with_a_code_takes_that_alert_when_several_are_open(
     client, twilio_runtime, smtp, sam, staff
 ):
