@@ -29,6 +29,7 @@ from service.models import (
     OnCallShift,
     OutboundMessage,
     Specialist,
+    StaffDigest,
 )
 from service.web import runtime
 
@@ -179,7 +180,13 @@ def outbox() -> str:
         )
         if not current_user.is_admin:
             query = query.where(AlertNotification.recipient_id == current_user.id)
-        emails = session.scalars(query.order_by(AlertNotification.id.desc()).limit(100)).all()
+        emails = list(session.scalars(query.order_by(AlertNotification.id.desc()).limit(100)))
+        digests = select(StaffDigest).where(
+            StaffDigest.channel == "email", StaffDigest.status == "sent"
+        )
+        if not current_user.is_admin:
+            digests = digests.where(StaffDigest.specialist_id == current_user.id)
+        emails += session.scalars(digests.order_by(StaffDigest.id.desc()).limit(30))
         return render_template("outbox.html", emails=emails)
 
 
@@ -198,7 +205,13 @@ def staff_thread(session: Any, phone: str) -> list[dict[str, Any]]:
         )
     ).all()
     texts = session.scalars(select(InboundMessage).where(InboundMessage.from_phone == phone)).all()
+    digests = session.scalars(
+        select(StaffDigest).where(
+            StaffDigest.address == phone, StaffDigest.channel == "sms", StaffDigest.status == "sent"
+        )
+    ).all()
     items = [{"direction": "out", "body": n.body, "at": n.sent_at} for n in alerts_sent]
+    items += [{"direction": "out", "body": d.body, "at": d.created_at} for d in digests]
     items += [{"direction": "out", "body": m.body, "at": m.created_at} for m in replies]
     items += [{"direction": "in", "body": m.body, "at": m.received_at} for m in texts]
     return sorted(items, key=lambda item: item["at"])

@@ -496,14 +496,18 @@ def save_account(zone: str, form: Any) -> str | None:
         quiet = preferred_window(
             {"window_start": form.get("quiet_start"), "window_end": form.get("quiet_end")}
         )
+        preferred_window({"window_start": form.get("digest_time")})
     except ValueError:
-        return "quiet hours must look like 20:00"
+        return "quiet hours and the digest time must look like 20:00"
     try:
         with runtime().session_factory() as session, session.begin():
             person = session.get(Specialist, current_user.id)
             person.timezone = zone
             set_phone(session, person, form.get("phone"), runtime().settings.default_region)
             person.quiet_start, person.quiet_end = quiet
+            person.digest_time = preferred_window({"window_start": form.get("digest_time")})[0]
+            if form.get("digest_channel") in ("email", "sms"):
+                person.digest_channel = form["digest_channel"]
             audit(session, "account changed", None, timezone=zone, phone_set=bool(person.phone),
                   quiet=[t.strftime("%H:%M") if t else None for t in quiet])  # fmt: skip
     except AccountError as error:

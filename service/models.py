@@ -79,6 +79,9 @@ class Specialist(Base):
     # Their own quiet hours for non-urgent notices (local times); urgent alerts ignore them.
     quiet_start: Mapped[time | None] = mapped_column(Time)
     quiet_end: Mapped[time | None] = mapped_column(Time)
+    # The daily digest of non-urgent flags: at this local time (None: off), by email or sms.
+    digest_time: Mapped[time | None] = mapped_column(Time)
+    digest_channel: Mapped[str] = mapped_column(String(8), default="email")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -451,3 +454,22 @@ class OnCallShift(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     specialist: Mapped[Specialist] = relationship(foreign_keys=[specialist_id])
+
+
+class StaffDigest(Base):
+    """One specialist's daily digest of non-urgent flags: unique per local day, so two
+    planners (or a restart) never send a second one."""
+
+    __tablename__ = "staff_digests"
+    __table_args__ = (UniqueConstraint("specialist_id", "local_date", name="uq_staff_digest_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("specialists.id"))
+    local_date: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(8))  # email | sms
+    address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="sent")  # sent | failed
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -66,6 +66,7 @@ VARIABLES: dict[str, list[Any]] = {
     "taker": [f"{LONG_NAME} {LONG_NAME}"],
     "minutes": [1440],
     "alerts": [[{"code": "4821", "peer_name": LONG_NAME}] * 3],
+    "counts": [[{"number": 120, "label": "little progress"}] * 7],
 }
 # Texts only staff receive are English only; every kind a peer can get exists in both.
 STAFF_PREFIX = "staff_"

@@ -213,6 +213,8 @@ def test_the_account_page_sets_the_phone_and_quiet_hours(client, runtime, specia
         "phone": "(212) 555-0101",
         "quiet_start": "21:30",
         "quiet_end": "07:00",
+        "digest_time": "08:30",
+        "digest_channel": "sms",
     }
     assert client.post("/account", data=form).status_code == 303
     with runtime.session_factory() as session:
@@ -222,6 +224,7 @@ def test_the_account_page_sets_the_phone_and_quiet_hours(client, runtime, specia
             "21:30:00",
             "07:00:00",
         )
+        assert (person.digest_time.isoformat(), person.digest_channel) == ("08:30:00", "sms")
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 10:37:41.442971
+Create Date: 2026-12-01 11:01:38.375021
 
 """
 from typing import Sequence, Union
@@ -31,6 +31,8 @@ def upgrade() -> None:
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('quiet_start', sa.Time(), nullable=True),
     sa.Column('quiet_end', sa.Time(), nullable=True),
+    sa.Column('digest_time', sa.Time(), nullable=True),
+    sa.Column('digest_channel', sa.String(length=8), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_specialists')),
@@ -94,6 +96,21 @@ def upgrade() -> None:
     with op.batch_alter_table('peers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_peers_specialist_id'), ['specialist_id'], unique=False)
 
+    op.create_table('staff_digests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('specialist_id', sa.Integer(), nullable=False),
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('address', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=True),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('provider_id', sa.String(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['specialist_id'], ['specialists.id'], name=op.f('fk_staff_digests_specialist_id_specialists')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_digests')),
+    sa.UniqueConstraint('specialist_id', 'local_date', name='uq_staff_digest_day')
+    )
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('actor', sa.String(length=40), nullable=False),
@@ -372,6 +389,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_peer_created')
 
     op.drop_table('audit_events')
+    op.drop_table('staff_digests')
     with op.batch_alter_table('peers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_peers_specialist_id'))
 
