@@ -5,14 +5,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from service import logs
 from service.logs import configure_logging
+from service.passwords import MAX_LENGTH, MIN_LENGTH
 from service.queue import limiter_storage_uri
+from service.request_input import DATABASE_ID_MAX, refuse_nul_bytes
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings, load_settings
 
@@ -32,6 +36,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_lifetime_hours),
+        SESSION_REFRESH_EACH_REQUEST=True,  # the lifetime counts from the last request
         MAX_CONTENT_LENGTH=256 * 1024,
     )
     app.config["PROGRAM_NAME"] = settings.program_name
@@ -42,12 +48,18 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     app.url_map.converters["int"] = DatabaseId
     _register_blueprints(app, settings)
+    _trust_proxies(app, settings.trusted_proxy_hops)
 
     @app.context_processor
     def navigation() -> dict[str, Any]:
-        return {"url_map_endpoints": set(app.view_functions)}
+        return {
+            "url_map_endpoints": set(app.view_functions),
+            "password_min": MIN_LENGTH,
+            "password_max": MAX_LENGTH,
+        }
 
     app.before_request(tag_request)
+    app.before_request(refuse_nul_bytes)
     app.after_request(security_headers)
     app.after_request(log_request)
     app.teardown_request(untag_request)
@@ -68,7 +80,22 @@ def security_headers(response: Any) -> Any:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.extensions["peernudge"].settings.public_base_url.startswith("https://"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
+
+
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Behind ``hops`` reverse proxies, take the client's address and scheme from them.
+
+    Without it (0, the default) X-Forwarded-* headers are ignored: anyone could
+    send one, and would pick the address the login rate limit counts.
+    """
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 class DatabaseId(IntegerConverter):
@@ -76,7 +103,7 @@ class DatabaseId(IntegerConverter):
     of twenty digits would otherwise reach SQLite and fail as a 500)."""
 
     def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", DATABASE_ID_MAX)
         super().__init__(url_map, *args, **kwargs)
 
 

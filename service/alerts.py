@@ -36,7 +36,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service import metrics
-from service.keywords import normalize
 from service.messages import render_template
 from service.models import (
     ALERT_ACKNOWLEDGED,
@@ -55,6 +54,7 @@ from service.models import (
 )
 from service.runtime import Runtime
 from service.settings import Settings
+from service.understanding.normalise import normalise
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ SPECIALIST_STEP, ON_CALL_STEP, ADMIN_STEP = 1, 2, 3
 STEPS_PER_ROUND = 3
 STEP_NAMES = {0: "reminder", 1: "specialist", 2: "on call", 3: "admins"}
 REMINDER_ROUND = REMINDER_STEP = 0
-ACK_PATTERN = re.compile(r"^(?:ack|ok|on it)(?:\s*(\d{4}))?$")
+ACK_PATTERN = re.compile(r"^(?:ack|okay|on it)(?:\s*(\d{4}))?$")
 LINK_MAX_AGE_SECONDS = 24 * 3600
 LINK_SALT = "peernudge-alert-ack"
 DELIVER_JOB = "workers.alerts.deliver_alert"
@@ -547,7 +547,7 @@ def handle_staff_text(
         return None
     if not person.is_active:
         return ""  # a switched-off account takes nothing, and is not a peer either
-    match = ACK_PATTERN.match(normalize(body[:200]))
+    match = ACK_PATTERN.match(normalise(body[:200]).text)
     if match is None:
         return staff_help(session, runtime, person, now)
     alerts = ackable_alerts(session, person, match.group(1))

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
+from flask_limiter.util import get_remote_address
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
@@ -32,6 +33,7 @@ from service.models import (
     Peer,
     Specialist,
 )
+from service.request_input import whole_number
 from service.web import runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -85,33 +87,62 @@ def http_error(error: HTTPException):
     return error_body(error.code or 500, code, error.description or error.name)
 
 
-@bp.before_request
-def authenticate() -> None:
-    if request.endpoint == "api.openapi":
-        return
-    header = request.headers.get("Authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
+@dataclass(frozen=True)
+class TokenUse:
+    token_id: int
+    caller: Caller
+
+
+def bearer_secret() -> str | None:
+    """The token in ``Authorization: Bearer <token>`` (scheme in any case), if any."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() or None if scheme.lower() == "bearer" else None
+
+
+def identify_token() -> TokenUse | None:
+    """The live token this request carries, looked up once per request."""
+    if "api_token" not in g:
+        secret = bearer_secret()
+        g.api_token = look_up_token(secret) if secret else None
+    return g.api_token
+
+
+def look_up_token(secret: str) -> TokenUse | None:
     rt = runtime()
     with rt.session_factory() as session, session.begin():
         row = session.execute(
             select(ApiToken, Specialist)
             .join(Specialist, Specialist.id == ApiToken.specialist_id)
-            .where(ApiToken.token_hash == token_hash(secret.strip()))
+            .where(ApiToken.token_hash == token_hash(secret))
         ).first()
         if row is None or row.ApiToken.revoked_at is not None or not row.Specialist.is_active:
-            raise ApiError(401, "unauthorized", "the token is unknown or revoked")
+            return None
         token, person = row.ApiToken, row.Specialist
         now = rt.now()
         if token.last_used_at is None or token.last_used_at < now - LAST_USED_EVERY:
             token.last_used_at = now
-        g.api_caller = Caller(person.id, person.role == "admin")
+        return TokenUse(token.id, Caller(person.id, person.role == "admin"))
+
+
+@bp.before_request
+def authenticate() -> None:
+    if request.endpoint == "api.openapi":
+        return
+    if bearer_secret() is None:
+        raise ApiError(401, "unauthorized", "send Authorization: Bearer <token>")
+    use = identify_token()
+    if use is None:
+        raise ApiError(401, "unauthorized", "the token is unknown or revoked")
+    g.api_caller = use.caller
 
 
 def rate_key() -> str:
-    """Requests are counted per token (by its hash), not per address."""
-    return "api:" + token_hash(request.headers.get("Authorization", ""))[:16]
+    """Requests are counted per token once it is known to be one of ours (however the
+    header is spelled); anything else, per address."""
+    use = identify_token()
+    if use is not None:
+        return f"api:token:{use.token_id}"
+    return f"api:anonymous:{get_remote_address()}"
 
 
 limiter.limit(API_RATE, key_func=rate_key)(bp)
@@ -125,9 +156,10 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = whole_number(raw, low, high)
+    if value is None:
         raise ApiError(400, "bad_parameter", f"{name} must be a whole number from {low} to {high}")
-    return int(raw)
+    return value
 
 
 def page_args() -> tuple[int, int]:

@@ -20,9 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import alerts, flags, metrics, peer_changes
+from service import alerts, flags, metrics, peer_changes, plans
 from service.consent import record_opt_in, record_opt_out
-from service.keywords import Intent, normalize, parse
 from service.messages import render_message
 from service.models import (
     OPTED_IN,
@@ -39,7 +38,11 @@ from service.models import (
     Peer,
 )
 from service.phones import last_four
+from service.recurrence import schedule_shape
 from service.runtime import Runtime
+from service.understanding import Reading, bare_number, read
+from service.understanding.context import CONTEXT_LIFETIME, Context
+from service.understanding.normalise import normalise
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +73,10 @@ class Turn:
     sms: IncomingSms
     inbound: InboundMessage
     peer: Peer | None
-    intent: Intent
+    reading: Reading
     now: datetime
+    extra_replies: list[str] = field(default_factory=list)
+    previous_question: str | None = None  # what we had asked before this text
     after_commit: list[tuple[int, datetime]] = field(default_factory=list)
 
     @property
@@ -80,15 +85,10 @@ class Turn:
 
     def reply(self, kind: str, **context: Any) -> str:
         """Render a reply for this peer (or unknown number) and keep it in the thread."""
-        settings = self.runtime.settings
         rendered = render_message(
-            self.session,
-            kind,
-            self.peer,
-            settings.program_name,
-            settings.program_discreet,
+            self.session, kind, self.peer, self.runtime.settings, phone=self.sms.from_phone,
             **context,
-        )
+        )  # fmt: skip
         record_reply(
             self.runtime,
             self.session,
@@ -141,7 +141,7 @@ def receive_sms(runtime: Runtime, sms: IncomingSms) -> str | None:
                 log.info("inbound sms conflicted with a concurrent one; handling it again")
     enqueue_sends(runtime, turn.after_commit)
     metrics.count(runtime.redis, "peernudge_inbound_messages")
-    if turn.intent.kind == "opt_out" and turn.peer is not None:
+    if turn.peer is not None and (turn.reading.intent == "opt_out" or turn.reading.also_opt_out):
         wait_for_in_flight(runtime, turn.peer.id)
     log.info("inbound sms %s from %s handled", turn.inbound.id, last_four(sms.from_phone))
     return reply
@@ -180,7 +180,10 @@ def _already_received(session: Session, provider_id: str) -> InboundMessage | No
 def _new_turn(runtime: Runtime, session: Session, sms: IncomingSms) -> Turn:
     peer = session.scalar(select(Peer).where(Peer.phone == sms.from_phone))
     sms = replace(sms, body=sms.body.replace("\x00", ""))
-    intent = TWILIO_KEYWORD_INTENTS.get(sms.opt_out_type or "") or parse(sms.body[:2000])
+    now = runtime.now()
+    reading = TWILIO_KEYWORD_READINGS.get(sms.opt_out_type or "") or read(
+        sms.body, reader_context(peer, now)
+    )
     inbound = InboundMessage(
         provider_id=sms.provider_id,
         peer_id=peer.id if peer else None,
@@ -189,26 +192,41 @@ def _new_turn(runtime: Runtime, session: Session, sms: IncomingSms) -> Turn:
         body=sms.body[:MAX_BODY_CHARS],
         num_media=sms.num_media,
         media=list(sms.media) or None,
-        received_at=runtime.now(),
-        intent=intent.kind,
+        received_at=now,
+        intent=reading.intent,
+        confidence=reading.confidence,
+        language=reading.language,
     )
     session.add(inbound)
     session.flush()
-    return Turn(runtime, session, sms, inbound, peer, intent, runtime.now())
+    return Turn(runtime, session, sms, inbound, peer, reading, now)
+
+
+def reader_context(peer: Peer | None, now: datetime) -> Context:
+    """What the reader needs to know about the sender: language, consent, goals, question."""
+    if peer is None:
+        return Context(consent="unknown")
+    fresh = peer.asked_at is not None and now - peer.asked_at <= CONTEXT_LIFETIME
+    return Context(
+        language=peer.language,
+        consent=peer.consent,
+        goals=tuple(goal.text for goal in peer.goals if goal.active),
+        asked=peer.asked if fresh else None,
+    )
 
 
 # Twilio's Advanced Opt-Out recognised a keyword (perhaps one configured there that we
 # do not know): its verdict binds, and Twilio has already answered the peer.
-TWILIO_KEYWORD_INTENTS = {
-    "STOP": Intent("opt_out"),
-    "START": Intent("opt_in"),
-    "HELP": Intent("help"),
+TWILIO_KEYWORD_READINGS = {
+    "STOP": Reading("opt_out", 1.0, "en"),
+    "START": Reading("opt_in", 1.0, "en"),
+    "HELP": Reading("help", 1.0, "en"),
 }
+CRISIS_INTENTS = {"crisis", "possible_crisis"}
 
 
 def respond(turn: Turn) -> str | None:
     """Apply the message's effects and choose the reply (None: stay silent)."""
-    kind = turn.intent.kind
     if turn.sms.opt_out_type:  # Twilio matched the keyword and has answered the peer itself
         record_twilio_keyword(turn)
         return None
@@ -217,18 +235,33 @@ def respond(turn: Turn) -> str | None:
     )
     if staff is not None:  # a staff member's phone (ACK): never a peer's or a stranger's text
         return staff or None
-    if kind == "opt_out":
+    intent = turn.reading.intent
+    if intent in CRISIS_INTENTS:  # crisis first, whoever writes and whatever else it says
+        return with_extra_replies(turn, answer_crisis(turn))
+    if intent == "opt_out" and not echoes_us(turn):  # our own "reply STOP" echoed is no STOP
         return handle_opt_out(turn)
     if turn.peer is None:
         return unknown_number(turn)
     if turn.peer.consent == OPTED_OUT:
         return while_opted_out(turn)
-    if kind == "crisis":
-        return handle_crisis(turn)
     if loop_guard_tripped(turn):
         return None
-    handler = HANDLERS.get(kind, handle_other)
+    turn.previous_question = turn.peer.asked
+    remember_question(turn, None)  # a question is answered once, by the next text
+    handler = HANDLERS.get(intent, handle_other)
     return handler(turn)
+
+
+def with_extra_replies(turn: Turn, reply: str | None) -> str | None:
+    """The reply, followed by any further answer the same text needed (a STOP's)."""
+    parts = [part for part in (reply, *turn.extra_replies) if part]
+    return "\n\n".join(parts) or None
+
+
+def remember_question(turn: Turn, question: str | None) -> None:
+    """Keep the question we are asking so the next text can answer it (or forget it)."""
+    turn.peer.asked = question
+    turn.peer.asked_at = turn.now if question else None
 
 
 # --- consent -----------------------------------------------------------------------
@@ -236,9 +269,11 @@ def respond(turn: Turn) -> str | None:
 
 def record_twilio_keyword(turn: Turn) -> None:
     """The effects of a keyword Twilio's Advanced Opt-Out answered; no reply of ours."""
-    if turn.intent.kind == "opt_out":
+    if turn.reading.intent == "opt_out":
         opt_out(turn)
-    elif turn.intent.kind == "opt_in" and turn.peer is not None and turn.peer.consent == OPTED_OUT:
+    elif (
+        turn.reading.intent == "opt_in" and turn.peer is not None and turn.peer.consent == OPTED_OUT
+    ):
         opt_in(turn)
 
 
@@ -266,6 +301,7 @@ def opt_in(turn: Turn) -> None:
     record_opt_in(
         turn.session, turn.sms.from_phone, turn.peer, "sms", turn.now, keyword_detail(turn)
     )
+    release_unclear_hold(turn)
     peer_changes.restart_schedules(turn.session, turn.peer, turn.now)
     turn.audit("opted_in")
 
@@ -276,27 +312,19 @@ def handle_opt_in(turn: Turn) -> str:
 
 
 def while_opted_out(turn: Turn) -> str | None:
-    """After STOP nothing is sent, except answers to START, HELP and crisis language."""
-    text = normalize(turn.sms.body)
-    if turn.intent.kind == "opt_in" or text in YES_WHILE_OPTED_OUT:
+    """After STOP nothing is sent, except answers to START and HELP (crisis comes first)."""
+    text = normalise(turn.sms.body).text
+    if turn.reading.intent == "opt_in" or text in YES_WHILE_OPTED_OUT:
         return handle_opt_in(turn)
-    if turn.intent.kind == "help":
+    if turn.reading.intent == "help":
         return turn.reply("help")
-    if turn.intent.kind == "crisis":
-        return handle_crisis(turn)
     return None
 
 
 def unknown_number(turn: Turn) -> str | None:
-    """A number that is not a peer: crisis language gets 988 at once, HELP an answer
-    (at most hourly); nothing else (STOP is handled before)."""
-    if turn.intent.kind == "crisis":
-        log.warning(
-            "crisis language from a number that is not enrolled (...%s)",
-            last_four(turn.sms.from_phone),
-        )
-        return turn.reply("unknown_number_crisis")
-    if turn.intent.kind != "help" or replied_within(turn, timedelta(hours=1)):
+    """A number that is not a peer: HELP gets an answer (at most hourly), nothing else
+    does (crisis language and STOP are handled before)."""
+    if turn.reading.intent != "help" or replied_within(turn, timedelta(hours=1)):
         return None
     return turn.reply("unknown_number_help")
 
@@ -304,23 +332,100 @@ def unknown_number(turn: Turn) -> str | None:
 # --- safety ------------------------------------------------------------------------
 
 
+def answer_crisis(turn: Turn) -> str:
+    """The crisis line at once; for a peer also an urgent flag and a hold. A STOP in the
+    same text is honoured after the crisis answer."""
+    if turn.peer is None:
+        log.warning(
+            "crisis language from a number that is not enrolled (...%s)",
+            last_four(turn.sms.from_phone),
+        )
+        reply = turn.reply("unknown_number_crisis")
+    else:
+        reply = handle_crisis(turn)
+    if turn.reading.also_opt_out and not opt_out(turn):
+        turn.extra_replies.append(turn.reply("opt_out"))
+    return reply
+
+
 def handle_crisis(turn: Turn) -> str:
-    """988 and the specialist's name at once, an urgent flag, automation held for a day."""
+    """The crisis line and the specialist's name, an urgent flag, automation held a day.
+
+    An uncertain reading is a *possible* crisis: the same flag and hold, marked so, and
+    a gentler answer that still gives the crisis line; never a cheerful template.
+    """
+    possible = turn.reading.intent == "possible_crisis"
     turn.session.add(
         flag := Flag(
             peer_id=turn.peer.id,
-            kind="crisis",
+            kind=turn.reading.intent,
             urgent=True,
-            detail="crisis language in a text",
+            detail="possible crisis language in a text"
+            if possible
+            else "crisis language in a text",
             inbound_message_id=turn.inbound.id,
             created_at=turn.now,
         )
     )
-    turn.peer.hold_until = turn.now + timedelta(hours=24)
-    peer_changes.cancel_automated(turn.session, turn.peer, "crisis_hold", turn.now)
-    turn.audit("crisis_hold", until=turn.peer.hold_until.isoformat())
+    hold(turn, turn.now + CRISIS_HOLD, "crisis_hold")
+    turn.audit("crisis_hold", until=turn.peer.hold_until.isoformat(), possible=possible)
     reach = alerts.open_alert(turn.session, turn.runtime, flag, turn.now)  # staff are told
-    return turn.reply("crisis", told=reach.told, seen_at=reach.seen_at)
+    told = {"told": reach.told, "seen_at": reach.seen_at}
+    if turn.peer.consent == OPTED_OUT:
+        return turn.reply("crisis", **told)
+    return turn.reply("possible_crisis" if possible else "crisis", **told)
+
+
+CRISIS_HOLD = timedelta(hours=24)
+# An unclear opt-out holds automated texts until the peer or the specialist resolves it.
+UNCLEAR_HOLD = timedelta(days=60)
+
+
+def hold(turn: Turn, until: datetime, reason: str) -> None:
+    """Hold automated texts until ``until`` (never shortening a longer hold)."""
+    peer = turn.peer
+    if peer.hold_until is None or peer.hold_until <= turn.now or until > peer.hold_until:
+        peer.hold_until, peer.hold_reason = until, reason
+    peer_changes.cancel_automated(turn.session, peer, reason, turn.now)
+
+
+def release_unclear_hold(turn: Turn) -> None:
+    """An unclear opt-out is resolved: lift its hold and close its review flag."""
+    peer = turn.peer
+    if peer is None or not peer_changes.release_hold(
+        turn.session, peer, "opt_out_unclear", turn.now
+    ):
+        return
+    flags.resolve_open(turn.session, peer.id, "possible_opt_out", turn.now)
+    turn.audit("hold_released", reason="opt_out_unclear")
+
+
+def handle_unclear_opt_out(turn: Turn) -> str | None:
+    """ "Too many texts": nothing automated until it is resolved, one question, a flag."""
+    already_asked = turn.peer.hold_reason == "opt_out_unclear" and turn.peer.hold_until
+    hold(turn, turn.now + UNCLEAR_HOLD, "opt_out_unclear")
+    open_flag(turn, "possible_opt_out", "may want fewer texts or none")
+    turn.audit("opt_out_unclear")
+    if already_asked and turn.peer.hold_until > turn.now:
+        return None  # one clarifying text, not one per message
+    remember_question(turn, "opt_out_unclear")
+    return turn.reply("opt_out_check")
+
+
+def handle_keep(turn: Turn) -> str:
+    release_unclear_hold(turn)
+    return turn.reply("keep")
+
+
+def handle_fewer(turn: Turn) -> str:
+    """Fewer texts: extra encouragement stops at once, and the specialist is told so the
+    check-in plan can be changed with the peer."""
+    release_unclear_hold(turn)
+    if turn.peer.encouragement != "off":
+        plans.set_encouragement(turn.session, turn.runtime.settings, turn.peer, "off", turn.now)
+    open_flag(turn, "fewer", "asked for fewer texts")
+    turn.audit("fewer")
+    return turn.reply("fewer")
 
 
 def replied_within(turn: Turn, window: timedelta) -> int:
@@ -388,17 +493,44 @@ def open_goals(turn: Turn) -> list[Goal]:
 
 
 def pick_goal(turn: Turn) -> Goal | str:
-    """The goal an answer is about, or the reply asking which one."""
+    """The goal an answer is about, or the reply asking which one (kept as the question,
+    so a bare "2" next answers it)."""
     goals = active_goals(turn)
     if not goals:
         return turn.reply("ack")
-    if turn.intent.number is not None:
-        chosen = [goal for goal in goals if goal.position == turn.intent.number]
-        return chosen[0] if chosen else turn.reply("which_goal", goals=goal_lines(turn))
+    if turn.reading.number is not None:
+        chosen = [goal for goal in goals if goal.position == turn.reading.number]
+        return chosen[0] if chosen else ask_which_goal(turn)
     candidates = open_goals(turn) or goals
     if len(candidates) == 1:
         return candidates[0]
+    return ask_which_goal(turn)
+
+
+def ask_which_goal(turn: Turn) -> str:
+    remember_question(turn, f"which_goal:{turn.reading.intent}")
     return turn.reply("which_goal", goals=goal_lines(turn))
+
+
+def ambiguous_number(turn: Turn) -> str | None:
+    """ "PAUSE 2" (or SKIP 2, LATER 2) with several goals: goal 2, or 2 days (hours)?
+    Asked once; the same text again takes the first meaning offered second (days)."""
+    number, goals = turn.reading.number, active_goals(turn)
+    if turn.reading.scope or number is None or len(goals) < 2 or number > len(goals):
+        return None
+    if not bare_number(turn.sms.body):
+        return None
+    question = f"number:{turn.reading.intent}:{number}"
+    if asked_just_now(turn, question):
+        return None
+    remember_question(turn, question)
+    goal = next(g for g in goals if g.position == number)
+    return turn.reply("which_number", intent=turn.reading.intent, number=number, goal=goal.text)
+
+
+def asked_just_now(turn: Turn, question: str) -> bool:
+    """True when the last text already asked this very question (ask once, not twice)."""
+    return turn.previous_question == question
 
 
 def record_check_in(turn: Turn, goal: Goal, result: str) -> CheckIn:
@@ -426,6 +558,8 @@ def record_check_in(turn: Turn, goal: Goal, result: str) -> CheckIn:
 def handle_done(turn: Turn) -> str:
     from service.milestones import milestone_for_checkin
 
+    if turn.reading.scope == "all":  # "both" after "Which one?"
+        return answer_every_goal(turn, "done", "done")
     goal = pick_goal(turn)
     if isinstance(goal, str):
         return goal
@@ -439,11 +573,21 @@ def handle_done(turn: Turn) -> str:
 
 def answer_check_in(turn: Turn, result: str, reply_kind: str) -> str:
     """Record not-yet or rest for the goal asked about, and answer kindly."""
+    if turn.reading.scope == "all":
+        return answer_every_goal(turn, result, reply_kind)
     goal = pick_goal(turn)
     if isinstance(goal, str):
         return goal
     record_check_in(turn, goal, result)
     return turn.reply(reply_kind, goal=goal.text)
+
+
+def answer_every_goal(turn: Turn, result: str, reply_kind: str) -> str:
+    """One answer for every active goal ("both", "all of them")."""
+    goals = active_goals(turn)
+    for goal in goals:
+        record_check_in(turn, goal, result)
+    return turn.reply(reply_kind, goal=" / ".join(goal.text for goal in goals))
 
 
 def handle_mood(turn: Turn) -> str:
@@ -454,7 +598,7 @@ def handle_mood(turn: Turn) -> str:
     if mood is None:
         mood = Mood(peer_id=turn.peer.id, local_date=today, created_at=turn.now, score=0)
         turn.session.add(mood)
-    mood.score = turn.intent.number or 0
+    mood.score = turn.reading.number or 0
     if mood.score == 1:
         open_flag(turn, "low_mood", "texted a mood of 1 out of 5")
     return turn.reply("mood", mood=mood.score)
@@ -464,10 +608,38 @@ def handle_mood(turn: Turn) -> str:
 
 
 def handle_pause(turn: Turn) -> str:
-    days = turn.intent.number or 7
+    if (question := ambiguous_number(turn)) is not None:
+        return question
+    if turn.reading.scope == "goal":
+        return pause_one_goal(turn)
+    days = turn.reading.number or DEFAULT_PAUSE_DAYS
     until = peer_changes.pause(turn.session, turn.peer, days, turn.now)
     turn.audit("paused", days=days, until=until.isoformat())
     return turn.reply("pause", days=days, until=until.astimezone(ZoneInfo(turn.peer.timezone)))
+
+
+DEFAULT_PAUSE_DAYS = 7
+
+
+def pause_one_goal(turn: Turn) -> str:
+    """Pause only the goal named (after "PAUSE 2" and "goal"), for the default week."""
+    goal = next(g for g in active_goals(turn) if g.position == turn.reading.number)
+    until = peer_changes.pause_goal(turn.session, turn.peer, goal, DEFAULT_PAUSE_DAYS, turn.now)
+    turn.audit("paused_goal", goal=goal.position, until=until.isoformat())
+    return turn.reply(
+        "pause_goal",
+        goal=goal.text,
+        days=DEFAULT_PAUSE_DAYS,
+        until=until.astimezone(ZoneInfo(turn.peer.timezone)),
+    )
+
+
+def handle_rest(turn: Turn) -> str:
+    if (question := ambiguous_number(turn)) is not None:
+        return question
+    if turn.reading.scope == "days":  # "SKIP 2" then "days": a pause of two days
+        return handle_pause(turn)
+    return answer_check_in(turn, "rest", "rest_day")
 
 
 def handle_resume(turn: Turn) -> str:
@@ -477,12 +649,20 @@ def handle_resume(turn: Turn) -> str:
 
 
 def handle_later(turn: Turn) -> str:
-    goals = open_goals(turn) or active_goals(turn)
+    if (question := ambiguous_number(turn)) is not None:
+        return question
+    hours = turn.reading.number if turn.reading.scope == "days" else None
+    if turn.reading.number is not None and hours is None:
+        chosen = [g for g in active_goals(turn) if g.position == turn.reading.number]
+        goals = chosen or open_goals(turn) or active_goals(turn)
+    else:
+        goals = open_goals(turn) or active_goals(turn)
     if not goals:
         return turn.reply("ack")
     planned = peer_changes.snooze(
-        turn.session, turn.runtime.settings, turn.peer, goals[0], turn.now
-    )
+        turn.session, turn.runtime.settings, turn.peer, goals[0], turn.now,
+        delay=timedelta(hours=min(hours, 12)) if hours else peer_changes.SNOOZE,
+    )  # fmt: skip
     if planned is None:
         return turn.reply("later", already=True, at=None)
     turn.after_commit.append((planned.id, planned.due_at))
@@ -495,7 +675,7 @@ def handle_later(turn: Turn) -> str:
 def handle_time(turn: Turn) -> str:
     try:
         new_time = peer_changes.move_check_ins(
-            turn.session, turn.runtime.settings, turn.peer, turn.intent.text or "", turn.now
+            turn.session, turn.runtime.settings, turn.peer, turn.reading.time or "", turn.now
         )
     except ValueError:
         start, end = peer_changes.window_text(turn.runtime.settings, turn.peer)
@@ -513,7 +693,11 @@ def goal_lines(turn: Turn) -> list[dict[str, Any]]:
         {
             "number": goal.position,
             "text": goal.text,
-            "schedule": "; ".join(peer_changes.describe(s) for s in goal.schedules if s.active),
+            "schedules": [
+                schedule_shape(s.days, s.times)
+                for s in goal.schedules
+                if s.active and s.kind == "checkin"
+            ],
         }
         for goal in active_goals(turn)
     ]
@@ -550,13 +734,16 @@ HANDLERS = {
     "help": handle_help,
     "done": handle_done,
     "not_yet": lambda turn: answer_check_in(turn, "not_yet", "not_yet"),
-    "rest": lambda turn: answer_check_in(turn, "rest", "rest_day"),
+    "rest": handle_rest,
     "mood": handle_mood,
     "pause": handle_pause,
     "resume": handle_resume,
     "later": handle_later,
     "time": handle_time,
     "goals": handle_goals,
+    "fewer": handle_fewer,
+    "keep": handle_keep,
+    "opt_out_unclear": handle_unclear_opt_out,
 }
 
 

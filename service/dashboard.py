@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service import alerts, charts, plans
+from service import alerts, charts, peer_changes, plans
 from service.flags import KIND_LABELS, attention_key
 from service.models import (
     OPTED_IN,
@@ -34,9 +34,9 @@ from service.models import (
     Peer,
     Specialist,
 )
-from service.peers import Enrolment, EnrolmentError, allowed_window, enrol_peer
+from service.peers import Enrolment, EnrolmentError, NumberTaken, allowed_window, enrol_peer
 from service.phones import national_format
-from service.recurrence import within_window
+from service.recurrence import parse_clock, within_window
 from service.web import runtime
 
 bp = Blueprint("dashboard", __name__)
@@ -116,6 +116,8 @@ def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
             "body": m.body,
             "status": "received",
             "kind": m.intent,
+            "confidence": m.confidence,
+            "language": m.language,
             "skip_reason": None,
             "error_code": None,
         }
@@ -234,10 +236,11 @@ def enrolment_from(form: Any) -> Enrolment:
 
 
 def preferred_window(form: Any) -> tuple[time | None, time | None]:
+    """The peer's own hours as local clock times (ScheduleError, a ValueError, if not)."""
     values = []
     for field in ("window_start", "window_end"):
         raw = (form.get(field) or "").strip()
-        values.append(time.fromisoformat(raw) if raw else None)
+        values.append(parse_clock(raw) if raw else None)
     return values[0], values[1]
 
 
@@ -263,6 +266,8 @@ def enrol():
             peer = enrol_peer(session, rt.settings, owner, enrolment, rt.now())
             audit(session, "enrolled", peer.id, goal=peer.goals[0].text)
             peer_id, consented = peer.id, peer.consent == OPTED_IN
+    except NumberTaken as error:
+        return render_template("enrol.html", form=form, error=number_taken(error)), 400
     except EnrolmentError as error:
         return render_template("enrol.html", form=form, error=str(error)), 400
     from workers.enqueue import enqueue_planned_for_peer
@@ -277,6 +282,15 @@ def enrol():
             "error",
         )
     return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
+
+
+def number_taken(error: NumberTaken) -> str:
+    """The enroller's message; a number on another caseload is also an admin notice."""
+    if not error.elsewhere:
+        return str(error)
+    with runtime().session_factory() as session, session.begin():
+        audit(session, "enrolment refused", error.peer_id, reason="number on another caseload")
+    return f"{error}. An admin has been told, and can help."
 
 
 def specialist_zone() -> ZoneInfo:
@@ -406,11 +420,13 @@ def resolve_flag(flag_id: int):
         flag = session.get(Flag, flag_id)
         if flag is None:
             abort(404)
-        peer_or_404(session, flag.peer_id)  # the same permission as the peer page
+        peer = peer_or_404(session, flag.peer_id)  # the same permission as the peer page
         note = (request.form.get("note") or "").strip()[:1000] or None
         if flag.urgent and note is None:
             flash("Not resolved: say what was done (a crisis needs a note).", "error")
             return redirect(url_for("dashboard.peer_page", peer_id=flag.peer_id), code=303)
+        if flag.kind == "possible_opt_out":  # the specialist resolved it with the peer
+            peer_changes.release_hold(session, peer, "opt_out_unclear", rt.now())
         flag.resolved_at, flag.resolved_by = rt.now(), current_user.id
         flag.resolution_note = note
         audit(session, "flag_resolved", flag.peer_id, flag=flag.id, kind=flag.kind)

@@ -1,9 +1,10 @@
 """Warning signs a specialist needs to see early, computed from what happened.
 
 Crisis, reply and delivery-failure flags are raised where they happen (the
-conversation and the sender). This module adds the ones that come from
-absence: silence (no reply for days while texts were delivered) and little
-progress (under 30% done over two weeks). One open flag per kind per peer.
+conversation and the sender; "no crisis line on file" at enrolment). This module
+adds the ones that come from absence: silence (no reply for days while texts
+were delivered) and little progress (under 30% done over two weeks).
+One open flag per kind per peer.
 """
 
 from __future__ import annotations
@@ -22,20 +23,28 @@ LOW_PROGRESS = 0.3
 # Urgent first, then the order a specialist would want to act on.
 KIND_ORDER = [
     "crisis",
+    "possible_crisis",
     "follow_up",
     "low_mood",
     "silence",
     "delivery_failure",
+    "no_crisis_line",
     "low_progress",
+    "possible_opt_out",
+    "fewer",
     "reply",
     "opted_out",
 ]
 KIND_LABELS = {
     "crisis": "Crisis language",
+    "possible_crisis": "Possible crisis",
+    "possible_opt_out": "May want fewer texts or none",
+    "fewer": "Asked for fewer texts",
     "follow_up": "Follow-up due",
     "low_mood": "Low mood",
     "silence": "Silence",
     "delivery_failure": "Texts failing",
+    "no_crisis_line": "No crisis line on file",
     "low_progress": "Little progress",
     "reply": "New message",
     "opted_out": "Opted out",
@@ -68,6 +77,15 @@ def open_flag(
         )
     )
     return True
+
+
+def resolve_open(session: Session, peer_id: int, kind: str, now: datetime) -> None:
+    """Close the open flag of a kind, when the peer's own answer resolved it."""
+    for flag in session.scalars(
+        select(Flag).where(Flag.peer_id == peer_id, Flag.kind == kind, Flag.resolved_at.is_(None))
+    ):
+        flag.resolved_at = now
+        flag.resolution_note = "resolved by the peer's reply"
 
 
 def silent(session: Session, peer: Peer, now: datetime) -> bool:

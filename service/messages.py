@@ -18,6 +18,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from service.crisis_lines import line_for
+from service.settings import Settings
+from service.understanding.normalise import surface
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "messages"
 DEFAULT_LANGUAGE = "en"
 
@@ -146,15 +150,20 @@ def quotable(text: str | None) -> str:
     return text if len(text) <= MAX_QUOTED_CHARS and is_gsm7(text) else ""
 
 
-def base_context(peer: Any, program_name: str) -> dict[str, Any]:
-    """Values every template may use."""
+def base_context(peer: Any, settings: Settings, phone: str | None = None) -> dict[str, Any]:
+    """Values every template may use, for a peer or (peer None) the number ``phone``.
+
+    ``crisis`` is the crisis line and emergency number that work where this phone
+    is (``service.crisis_lines.CrisisLine``): templates never name 988 or 911.
+    """
     specialist = getattr(peer, "specialist", None)
     return {
-        "program_name": program_name,
+        "program_name": settings.program_name,
         "name": peer.display_name if peer is not None else "",
         "specialist_name": specialist.first_name if specialist is not None else "your specialist",
         "strengths": quotable(getattr(peer, "strengths", None)),
         "reasons": quotable(getattr(peer, "reasons", None)),
+        "crisis": line_for(phone or (peer.phone if peer is not None else ""), settings),
     }
 
 
@@ -167,9 +176,7 @@ def discreet_words() -> frozenset[str]:
 
 def discretion_problems(text: str) -> list[str]:
     """Words in ``text`` that would reveal treatment or recovery on a lock screen."""
-    from service.keywords import normalize
-
-    words = set(normalize(text).split())
+    words = set(surface(text).split())
     return [f"names {word!r} (PROGRAM_DISCREET)" for word in sorted(words & discreet_words())]
 
 
@@ -180,12 +187,13 @@ def render_message(
     session: Any,
     kind: str,
     peer: Any,
-    program_name: str,
-    discreet: bool = True,
+    settings: Settings,
+    *,
+    phone: str | None = None,
     directory: Path = TEMPLATES_DIR,
     **context: Any,
 ) -> RenderedMessage:
-    """Render a message for a peer (or None for an unknown number), rotating variants.
+    """Render a message for a peer, or for the number ``phone`` (peer None), rotating variants.
 
     Remembers the variant per peer and kind in the session's transaction, so the
     next message of the same kind uses different words.
@@ -193,24 +201,33 @@ def render_message(
     from service.models import MessageRotation
 
     rotation = session.get(MessageRotation, (peer.id, kind)) if peer is not None else None
-    values = base_context(peer, program_name) | context
+    values = base_context(peer, settings, phone) | context
     language = peer.language if peer is not None else None
     last = rotation.last_variant if rotation else None
     rendered = render_template(kind, language, values, last, directory)
-    if discreet and (key := (str(directory), rendered.template)) not in _discreet_templates:
-        # The peer's own words may say what they like; our wording may not. Checked once
-        # per template and process, with the peer's words blanked out.
-        blanked = {k: "" if isinstance(v, str) else v for k, v in values.items()}
-        template_only = render_template(
-            kind, language, blanked, directory=directory, variant=rendered.variant
-        )
-        problems = discretion_problems(template_only.body)
-        if problems:
-            raise ValueError(f"template {rendered.template} {problems[0]}")
-        _discreet_templates.add(key)
+    if settings.program_discreet:
+        check_discretion(rendered, values, directory)
     if peer is not None:
         if rotation is None:
             session.add(MessageRotation(peer_id=peer.id, kind=kind, last_variant=rendered.variant))
         else:
             rotation.last_variant = rendered.variant
     return rendered
+
+
+def check_discretion(rendered: RenderedMessage, values: dict[str, Any], directory: Path) -> None:
+    """Our wording may not name treatment; the peer's own words may say what they like.
+
+    Checked once per template and process, with the peer's words blanked out.
+    """
+    key = (str(directory), rendered.template)
+    if key in _discreet_templates:
+        return
+    blanked = {k: "" if isinstance(v, str) else v for k, v in values.items()}
+    template_only = render_template(
+        rendered.kind, rendered.language, blanked, directory=directory, variant=rendered.variant
+    )
+    problems = discretion_problems(template_only.body)
+    if problems:
+        raise ValueError(f"template {rendered.template} {problems[0]}")
+    _discreet_templates.add(key)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -83,6 +84,9 @@ class Specialist(Base):
     digest_time: Mapped[time | None] = mapped_column(Time)
     digest_channel: Mapped[str] = mapped_column(String(8), default="email")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Part of every session of this specialist; bumping it ends them all (logout,
+    # password change or reset, role change, switching the account off).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     peers: Mapped[list[Peer]] = relationship(
@@ -114,8 +118,14 @@ class Peer(Base):
     consent_method: Mapped[str | None] = mapped_column(String(40))  # in person, phone, ...
     consent_recorded_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
     paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Cheerful automation is held until this time after crisis language.
+    # Automated texts are held until this time: a day after crisis language, or until
+    # an unclear opt-out ("too many texts") is resolved. hold_reason says which.
     hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_reason: Mapped[str | None] = mapped_column(String(30))
+    # The last question we asked ("which_goal:done", "number:pause:2", "opt_out_unclear")
+    # and when: a reply soon after is read as its answer (service/understanding/context.py).
+    asked: Mapped[str | None] = mapped_column(String(40))
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The peer's own narrower window for automated messages (local times).
     window_start: Mapped[time | None] = mapped_column(Time)
     window_end: Mapped[time | None] = mapped_column(Time)
@@ -247,8 +257,10 @@ class InboundMessage(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     num_media: Mapped[int] = mapped_column(Integer, default=0)
     media: Mapped[list[Any] | None] = mapped_column(JSON)
-    # What the conversation engine understood: opt_out, done, mood, crisis, other...
+    # How the text was read (service/understanding): opt_out, done, mood, crisis, other...
     intent: Mapped[str | None] = mapped_column(String(30))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    language: Mapped[str | None] = mapped_column(String(2))
     reply_body: Mapped[str | None] = mapped_column(Text)  # same answer on a Twilio retry
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

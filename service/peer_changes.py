@@ -22,11 +22,6 @@ AUTOMATED_KINDS = ("checkin", "encouragement", "milestone", "summary", "reengage
 SNOOZE = timedelta(hours=2)
 
 
-def describe(schedule: Schedule) -> str:
-    """A schedule as a peer reads it: "daily at 09:00"."""
-    return f"{schedule.days} at {schedule.times.replace(',', ', ')}"
-
-
 def checkin_schedules(peer: Peer) -> list[Schedule]:
     return [
         schedule
@@ -71,15 +66,48 @@ def pause(session: Session, peer: Peer, days: int, now: datetime) -> datetime:
     return until
 
 
+def pause_goal(session: Session, peer: Peer, goal: Goal, days: int, now: datetime) -> datetime:
+    """Pause one goal's check-ins for ``days``: its schedules restart after that."""
+    zone = ZoneInfo(peer.timezone)
+    last_day = (now.astimezone(zone) + timedelta(days=days)).date()
+    until = local_instant(last_day, datetime.min.time(), zone)
+    schedules = [s for s in goal.schedules if s.active and s.kind == "checkin"]
+    for schedule in schedules:
+        schedule.next_due_at = next_occurrence(
+            recurrence(schedule.days, schedule.times), zone, until
+        )
+    session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.goal_id == goal.id, OutboundMessage.status == PLANNED)
+        .values(status=CANCELLED, skip_reason="paused", updated_at=now)
+    )
+    return until
+
+
+def release_hold(session: Session, peer: Peer, reason: str, now: datetime) -> bool:
+    """Lift a hold of this reason (not another one); True when there was one."""
+    if peer.hold_reason != reason or peer.hold_until is None:
+        return False
+    peer.hold_until, peer.hold_reason = None, None
+    restart_schedules(session, peer, now)
+    return True
+
+
 def resume(session: Session, peer: Peer, now: datetime) -> None:
     peer.paused_until = None
     restart_schedules(session, peer, now)
 
 
 def snooze(
-    session: Session, settings: Settings, peer: Peer, goal: Goal, now: datetime
+    session: Session,
+    settings: Settings,
+    peer: Peer,
+    goal: Goal,
+    now: datetime,
+    delay: timedelta = SNOOZE,
 ) -> OutboundMessage | None:
-    """Ask about ``goal`` again in two hours (inside the window), once a day; None if done."""
+    """Ask about ``goal`` again after ``delay`` (inside the window), once a day; None if
+    already done today."""
     zone = ZoneInfo(peer.timezone)
     local = now.astimezone(zone)
     midnight = local_instant(local.date(), datetime.min.time(), zone)
@@ -95,7 +123,7 @@ def snooze(
     if already is not None:
         return None
     start, end = allowed_window(settings, peer)
-    due = now + SNOOZE
+    due = now + delay
     if not within_window(due.astimezone(zone).time(), start, end):
         day = local.date() + timedelta(days=0 if local.time() < start else 1)
         due = local_instant(day, start, zone)

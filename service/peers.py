@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.consent import number_opted_out, record_opt_in
+from service.crisis_lines import countries_on_file, country_name, country_of, line_for
+from service.flags import open_flag
 from service.messages import render_message
 from service.models import (
     OPTED_IN,
@@ -35,6 +37,7 @@ from service.recurrence import (
     parse_times,
     parse_zone,
     recurrence,
+    schedule_shape,
     within_window,
 )
 from service.settings import Settings
@@ -44,6 +47,20 @@ LANGUAGES = ("en", "es")
 
 class EnrolmentError(ValueError):
     """An enrolment value is not acceptable; the message says which and why."""
+
+
+class NumberTaken(EnrolmentError):
+    """The number is already a peer's. On another caseload the message says only that it
+    cannot be enrolled (whose peer it is, is not the enroller's to know); ``peer_id`` and
+    ``elsewhere`` are for telling an admin."""
+
+    def __init__(self, phone: str, peer: Peer, specialist: Specialist) -> None:
+        self.peer_id, self.elsewhere = peer.id, peer.specialist_id != specialist.id
+        super().__init__(
+            f"{phone} cannot be enrolled"
+            if self.elsewhere
+            else f"{phone} is already enrolled on your caseload"
+        )
 
 
 @dataclass(frozen=True)
@@ -136,6 +153,7 @@ def enrol_peer(
     """Create a peer with one goal and schedule, record consent, plan the welcome text."""
     try:
         phone = normalize_phone(enrolment.phone, settings.default_region)
+        check_country(phone)
         zone = resolve_timezone(phone, enrolment.timezone)
     except ValueError as error:
         raise EnrolmentError(str(error)) from None
@@ -146,8 +164,9 @@ def enrol_peer(
         raise EnrolmentError("a first name or nickname of at most 60 characters is needed")
     if not goal_text or len(goal_text) > 160:
         raise EnrolmentError("a goal of at most 160 characters, in the peer's words, is needed")
-    if session.scalar(select(Peer.id).where(Peer.phone == phone)) is not None:
-        raise EnrolmentError(f"{phone} is already enrolled")
+    existing = session.scalar(select(Peer).where(Peer.phone == phone))
+    if existing is not None:
+        raise NumberTaken(phone, existing, specialist)
     peer = Peer(
         specialist=specialist,
         phone=phone,
@@ -180,7 +199,31 @@ def enrol_peer(
     _record_consent(session, peer, specialist, enrolment.consent_method, now)
     if peer.consent == OPTED_IN:
         plan_welcome(session, settings, peer, goal, schedule, now)
+    flag_missing_crisis_line(session, settings, peer, now)
     return peer
+
+
+def check_country(phone: str) -> None:
+    """Only numbers from a country with a reviewed emergency number can be enrolled.
+
+    A crisis text must give a number that works where the peer is; a country is
+    added by adding its reviewed line to ``service/data/crisis_lines.csv``.
+    """
+    if country_of(phone) not in countries_on_file():
+        raise EnrolmentError(
+            f"{phone} is a number in {country_name(phone)}, and there are no reviewed crisis "
+            "and emergency numbers for that country yet (service/data/crisis_lines.csv)"
+        )
+
+
+def flag_missing_crisis_line(
+    session: Session, settings: Settings, peer: Peer, now: datetime
+) -> None:
+    """Tell the specialist when crisis texts can give this peer only an emergency number."""
+    line = line_for(peer.phone, settings)
+    if not line.has_line:
+        detail = f"no crisis line on file for {country_name(peer.phone)}"
+        open_flag(session, peer.id, "no_crisis_line", detail, now)
 
 
 def _record_consent(
@@ -222,17 +265,13 @@ def add_companion_schedules(
                      zone, now, window, kind="summary")  # fmt: skip
 
 
-def describe_schedule(schedule: Schedule) -> str:
-    return f"{schedule.days} at {schedule.times.replace(',', ', ')}"
-
-
 def plan_welcome(
     session: Session, settings: Settings, peer: Peer, goal: Goal, schedule: Schedule,
     now: datetime,
 ) -> OutboundMessage:  # fmt: skip
     rendered = render_message(
-        session, "welcome", peer, settings.program_name, settings.program_discreet,
-        goal=goal.text, schedule=describe_schedule(schedule),
+        session, "welcome", peer, settings,
+        goal=goal.text, schedule=schedule_shape(schedule.days, schedule.times),
     )  # fmt: skip
     message = OutboundMessage(
         peer_id=peer.id,

@@ -68,6 +68,28 @@ def parse_days(spec: str) -> tuple[str, frozenset[int]]:
     return ",".join(WEEKDAYS[d] for d in sorted(days)), days
 
 
+@dataclass(frozen=True)
+class ScheduleShape:
+    """What a template needs to put a schedule into words, in the peer's language.
+
+    ``per_week`` is set for "N times a week" (the peer chose a count, not days);
+    otherwise ``weekdays`` are the chosen days (0 = Monday). No words here: the
+    templates in ``templates/messages/<lang>/_macros/schedule.txt`` say it.
+    """
+
+    per_week: int | None
+    weekdays: tuple[int, ...]
+    times: tuple[time, ...]
+
+
+def schedule_shape(days: str, times: str) -> ScheduleShape:
+    """The shape of a stored schedule (``days`` and ``times`` as the schedules table keeps them)."""
+    normal, weekdays = parse_days(days)
+    match = TIMES_A_WEEK.match(normal)
+    per_week = int(match.group(1)) if match else None
+    return ScheduleShape(per_week, tuple(sorted(weekdays)), parse_times(times))
+
+
 def parse_clock(value: str) -> time:
     """A local time of day: 19:30, 7:30pm, 7pm."""
     text = (value or "").strip().lower().replace(" ", "")

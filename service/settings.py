@@ -8,6 +8,7 @@ message an operator can act on instead of failing later in a job.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -54,6 +55,8 @@ class Settings:
     window_end: str = "20:00"
     message_validity_seconds: int = 3600
     login_rate_limit: bool = True
+    session_lifetime_hours: int = 12
+    trusted_proxy_hops: int = 0
     log_format: str = "text"
     log_level: str = "INFO"
     metrics_token: str | None = field(default=None, repr=False)
@@ -72,6 +75,11 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_starttls: bool = True
     mail_from: str = "peernudge@localhost"
+    crisis_line_name: str | None = None
+    crisis_line_call: str | None = None
+    crisis_line_text: str | None = None
+    crisis_line_text_word: str | None = None
+    emergency_number: str | None = None
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some values replaced (used by tests and the launcher)."""
@@ -230,6 +238,53 @@ def _region(env: Mapping[str, str]) -> str:
     return region
 
 
+DIALLABLE = re.compile(r"^\+?\d[\d -]{1,14}\d$")  # 988, 116 123, 0800-0113, +44 ...
+TEXT_WORD = re.compile(r"^[A-Z]{1,10}$")
+# The template check renders the crisis texts with values this long (service/template_check.py).
+MAX_CRISIS_LINE_NAME = 32
+
+
+def env_diallable(env: Mapping[str, str], name: str) -> str | None:
+    """A number or short code to call or text: digits, spaces, hyphens, a leading +."""
+    raw = _text(env, name)
+    if raw is not None and not DIALLABLE.match(raw):
+        raise SettingsError(
+            f"{name} must be a number or short code like 988 or 116 123, got {raw!r}"
+        )
+    return raw
+
+
+def _crisis_line_name(env: Mapping[str, str]) -> str | None:
+    from service.messages import is_gsm7, to_gsm7  # messages imports settings: a cycle
+
+    raw = _text(env, "CRISIS_LINE_NAME")
+    if raw is not None and (len(raw) > MAX_CRISIS_LINE_NAME or not is_gsm7(to_gsm7(raw))):
+        raise SettingsError(
+            f"CRISIS_LINE_NAME must be at most {MAX_CRISIS_LINE_NAME} plain characters "
+            f"(no emoji), got {raw!r}"
+        )
+    return raw
+
+
+def _crisis_line(env: Mapping[str, str]) -> dict[str, str | None]:
+    """The program's own crisis line and emergency number (None: the reviewed file's)."""
+    line = {
+        "crisis_line_name": _crisis_line_name(env),
+        "crisis_line_call": env_diallable(env, "CRISIS_LINE_CALL"),
+        "crisis_line_text": env_diallable(env, "CRISIS_LINE_TEXT"),
+        "crisis_line_text_word": _text(env, "CRISIS_LINE_TEXT_WORD"),
+        "emergency_number": env_diallable(env, "EMERGENCY_NUMBER"),
+    }
+    word = line["crisis_line_text_word"]
+    if word is not None and not TEXT_WORD.match(word):
+        raise SettingsError(f"CRISIS_LINE_TEXT_WORD must be one word in capitals, got {word!r}")
+    if line["crisis_line_name"] and not (line["crisis_line_call"] or line["crisis_line_text"]):
+        raise SettingsError("CRISIS_LINE_NAME needs CRISIS_LINE_CALL or CRISIS_LINE_TEXT")
+    if word and not line["crisis_line_text"]:
+        raise SettingsError("CRISIS_LINE_TEXT_WORD needs CRISIS_LINE_TEXT")
+    return line
+
+
 def _check_twilio(settings: Settings) -> None:
     if settings.sms_gateway != "twilio":
         return
@@ -281,6 +336,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         window_end=env_clock(env, "SEND_WINDOW_END", "20:00"),
         message_validity_seconds=env_int(env, "MESSAGE_VALIDITY_SECONDS", 3600, minimum=1),
         login_rate_limit=env_bool(env, "LOGIN_RATE_LIMIT", True),
+        session_lifetime_hours=env_int(env, "SESSION_LIFETIME_HOURS", 12, minimum=1),
+        trusted_proxy_hops=env_int(env, "TRUSTED_PROXY_HOPS", 0),
         log_format=env_choice(env, "LOG_FORMAT", "text", ("text", "json")),
         log_level=env_choice(env, "LOG_LEVEL", "info", LOG_LEVELS).upper(),
         metrics_token=_metrics_token(env),
@@ -299,6 +356,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_password=_text(env, "SMTP_PASSWORD"),
         smtp_starttls=env_bool(env, "SMTP_STARTTLS", True),
         mail_from=_mail_from(env),
+        **_crisis_line(env),
     )
     _check_twilio(settings)
     _check_program_name(settings)
@@ -313,6 +371,12 @@ def _check_program_name(settings: Settings) -> None:
         raise SettingsError(
             f"PROGRAM_NAME {settings.program_name!r} would show on lock screens and says what "
             "the texts are about; choose a neutral name or set PROGRAM_DISCREET=false"
+        )
+    name = settings.crisis_line_name or ""
+    if settings.program_discreet and discretion_problems(name):
+        raise SettingsError(
+            f"CRISIS_LINE_NAME {name!r} is in crisis and HELP texts and says what the texts "
+            "are about; choose a neutral name or set PROGRAM_DISCREET=false"
         )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from service.conversation import IncomingSms, receive_sms
 from service.dashboard import peer_or_404, thread, visible_peers
 from service.models import Peer
+from service.request_input import whole_number
 from service.web import runtime
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
@@ -27,15 +28,26 @@ MAX_REPLY_CHARS = 1600
 
 
 def phone_view(session: Session, peer: Peer) -> list[dict]:
+    """What the phone shows; beside each text the peer sent, how PeerNudge read it."""
     return [
         {
             "direction": item["direction"],
             "body": item["body"],
             "at": item["at"].isoformat(),
+            "reading": reading_label(item) if item["direction"] == "in" else None,
         }
         for item in thread(session, peer)
         if item["status"] in ON_THE_PHONE
     ]
+
+
+def reading_label(item: dict) -> str | None:
+    """ "read as: done (80%, en)" for an inbound text, or None before readings were kept."""
+    if not item.get("kind"):
+        return None
+    confidence = item.get("confidence")
+    sure = f"{confidence:.0%}" if confidence is not None else "?"
+    return f"read as: {item['kind'].replace('_', ' ')} ({sure}, {item.get('language') or '?'})"
 
 
 @bp.get("/")
@@ -43,7 +55,7 @@ def phone_view(session: Session, peer: Peer) -> list[dict]:
 def page():
     with runtime().session_factory() as session:
         peers = session.scalars(visible_peers(session).order_by(Peer.display_name)).all()
-        selected = request.args.get("peer", type=int) or (peers[0].id if peers else None)
+        selected = whole_number(request.args.get("peer")) or (peers[0].id if peers else None)
         return render_template("simulator.html", peers=peers, selected=selected)
 
 

@@ -4,18 +4,27 @@ Each template is rendered in every branch with the longest realistic values
 and must be GSM-7 only, fit its segment budget (1 for nudges, 2 otherwise),
 use only placeholders its kind provides, keep discretion, and (for the
 welcome) carry the words carriers require. Both languages must offer the same
-kinds. ``check_templates`` returns the problems found; an empty list passes.
+kinds. Spanish must not use a word whose meaning GSM-7 loses with its accent
+(``service/data/es_ambiguous_unaccented.txt``). Macro files (``<lang>/_macros/``)
+are checked through every template that imports them: crisis texts are
+rendered with every line in the reviewed file and the longest override a
+program may set, schedules with every shape of days and the most times.
+``check_templates`` returns the problems found; an empty list passes.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
+from dataclasses import replace
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from jinja2 import meta
 
+from service.crisis_lines import CrisisLine, lines_on_file
 from service.messages import (
     TEMPLATES_DIR,
     discretion_problems,
@@ -23,6 +32,8 @@ from service.messages import (
     render_template,
     segment_count,
 )
+from service.recurrence import schedule_shape
+from service.settings import MAX_CRISIS_LINE_NAME
 
 LANGUAGES = ("en", "es")
 NUDGE_KINDS = {"checkin", "encouragement"}
@@ -32,9 +43,53 @@ LONG_GOAL = "walk the dog around the park after lunch"  # 40 characters
 LONG_PROGRAM = "Northside Wellness Network"
 LONG_STRENGTHS = "I keep going for my two kids every day"  # the longest quoted (see messages.py)
 WHEN = datetime(2026, 12, 30, 19, 45, tzinfo=UTC)
-GOAL_LIST = [
-    {"number": n, "text": LONG_GOAL, "schedule": "mon,wed,fri at 18:30"} for n in (1, 2, 3)
+# Every shape of days, with the most times a day the daily cap allows (3).
+SCHEDULES = [
+    schedule_shape(days, times)
+    for days, times in (
+        ("mon,wed,fri", "09:00,13:30,18:30"),
+        ("mon,tue,wed,thu,fri,sat", "09:00,13:30,18:30"),
+        ("tue,thu", "09:00,18:30"),
+        ("sat", "10:00"),
+        ("daily", "09:00"),
+        ("weekdays", "18:30,19:45"),
+        ("weekends", "10:00"),
+        ("1x-week", "12:00"),
+        ("2x-week", "12:00"),
+        ("3x-week", "12:00,19:45"),
+    )
 ]
+# Three goals (the most a GOALS reply has room for), each checked in on once a day at
+# most on its own (the daily cap is 3 texts); one goal with the longest schedule.
+GOAL_LISTS = [
+    [{"number": n, "text": LONG_GOAL, "schedules": [shape]} for n in (1, 2, 3)]
+    for shape in (
+        schedule_shape("mon,wed,fri", "18:30"),
+        schedule_shape("3x-week", "12:00"),
+        schedule_shape("weekdays", "18:30"),
+        schedule_shape("tue,thu", "18:30"),
+    )
+] + [
+    [{"number": 1, "text": LONG_GOAL, "schedules": SCHEDULES[:2]}],
+    [{"number": 1, "text": LONG_GOAL, "schedules": []}],
+]
+LONGEST_NUMBER = "+1 800 555 0123"  # 16 characters, the most CRISIS_LINE_* may have
+PROGRAM_LINE = CrisisLine(
+    country="US",
+    name="N" * MAX_CRISIS_LINE_NAME,
+    call=LONGEST_NUMBER,
+    text=LONGEST_NUMBER.replace("3", "4"),
+    text_word="W" * 10,
+    emergency=LONGEST_NUMBER,
+)
+
+
+def crisis_lines() -> list[CrisisLine]:
+    """Every line on file (one per distinct wording), the longest override, and none."""
+    on_file = {replace(line, country="") for line in lines_on_file().values()}
+    return [*sorted(on_file, key=repr), PROGRAM_LINE, CrisisLine(country="ZZ")]
+
+
 # Every placeholder a template may use, with values for each branch it may take.
 VARIABLES: dict[str, list[Any]] = {
     "name": [LONG_NAME],
@@ -43,7 +98,7 @@ VARIABLES: dict[str, list[Any]] = {
     "goal": [LONG_GOAL],
     "strengths": [LONG_STRENGTHS, ""],
     "reasons": [LONG_STRENGTHS, ""],
-    "schedule": ["mon,wed,fri at 09:00, 13:30, 18:30"],
+    "schedule": SCHEDULES,
     "days": [365, None],
     "month_total": [31],
     "done_days": [7, 0],
@@ -55,7 +110,10 @@ VARIABLES: dict[str, list[Any]] = {
     "time": ["19:30"],
     "start": ["08:00"],
     "end": ["20:00"],
-    "goals": [GOAL_LIST],
+    "goals": GOAL_LISTS,
+    "crisis": crisis_lines(),
+    "intent": ["pause", "rest", "later"],
+    "number": [12],
     # The crisis reply: a person was told, or when the specialist will see it.
     "told": [True, False],
     "seen_at": [WHEN, None],
@@ -77,10 +135,39 @@ WELCOME_WORDS = {
 
 
 def kinds(directory: Path, language: str, staff: bool = True) -> set[str]:
-    """The kinds of message in a language (``staff=False``: only those peers receive)."""
+    """Message kinds (folders) in a language; ``_macros`` holds shared wording, not a kind.
+    ``staff=False``: only the kinds a peer can receive."""
     folder = directory / language
-    found = {p.name for p in folder.iterdir() if p.is_dir()} if folder.is_dir() else set()
+    if not folder.is_dir():
+        return set()
+    found = {p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("_")}
     return found if staff else {kind for kind in found if not kind.startswith(STAFF_PREFIX)}
+
+
+AMBIGUOUS_FILE = Path(__file__).resolve().parent / "data" / "es_ambiguous_unaccented.txt"
+
+
+@lru_cache(maxsize=1)
+def ambiguous_spanish() -> dict[str, frozenset[str]]:
+    """Unaccented Spanish forms to avoid, each with the words it may stand before."""
+    forms = {}
+    for line in AMBIGUOUS_FILE.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        entry, _, allowed = line.partition("|")
+        forms[entry.split()[0]] = frozenset(allowed.split())
+    return forms
+
+
+def ambiguous_words(body: str) -> list[str]:
+    """Words in a rendered Spanish text that lost their meaning with their accent."""
+    words = re.findall(r"[a-zñéü]+", body.lower())
+    forms = ambiguous_spanish()
+    return [
+        word
+        for word, following in itertools.zip_longest(words, words[1:], fillvalue="")
+        if word in forms and following not in forms[word]
+    ]
 
 
 def contexts(used: set[str]) -> list[dict[str, Any]]:
@@ -114,6 +201,9 @@ def body_problems(where: str, kind: str, language: str, body: str, budget: int) 
     if segments > budget:
         problems.append(f"{where}: {segments} segments, at most {budget} allowed")
     problems += [f"{where}: {problem}" for problem in discretion_problems(body)]
+    if language == "es":
+        problems += [f"{where}: {word!r} reads as another word without its accent"
+                     for word in sorted(set(ambiguous_words(body)))]  # fmt: skip
     if kind == "welcome":
         missing = [w for w in WELCOME_WORDS[language] if w.lower() not in body.lower()]
         if missing:

@@ -467,7 +467,7 @@ def test_the_crisis_reply_says_a_person_was_told_only_when_one_was(
 
 def test_the_crisis_reply_in_spanish_is_honest_too(client, runtime, staff):
     enrol(runtime, staff.jordan, phone="+12125550166", name="Marisol", language="es")
-    assert "ya sabe" in text(client, "quiero morir", from_="+12125550166")
+    assert "Ya avisamos al equipo de Jordan" in text(client, "quiero morir", from_="+12125550166")
 
 
 # --- metrics ---------------------------------------------------------------------------

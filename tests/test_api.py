@@ -137,7 +137,21 @@ def test_creating_a_token_needs_the_csrf_token(client, runtime, peer):
 
 
 @pytest.mark.parametrize(
-    "query", ["?limit=0", "?limit=201", "?limit=ten", "?offset=-1", "?limit=1e3"]
+    "query",
+    [
+        "?limit=0",
+        "?limit=201",
+        "?limit=ten",
+        "?offset=-1",
+        "?limit=1e3",
+        "?limit=\u00b3",
+        "?offset=\u00b2",
+        "?limit=\u0663",
+        "?limit=\uff13",
+        "?offset=99999999999999999999",
+        "?limit= 3",
+        "?limit=+3",
+    ],
 )
 def test_bad_paging_is_a_400_in_json(client, jordans_token, query):
     response = api(client, f"/peers{query}", jordans_token)
@@ -192,3 +206,24 @@ def test_the_account_page_lists_tokens_by_prefix_only(client, runtime, peer):
     page = client.get("/account").get_data(as_text=True)
     assert "<title>Your account · " in page and page.count("API tokens</h2>") == 1
     assert "weekly report" in page and secret[:10] in page and secret not in page
+
+
+def test_the_rate_limit_counts_per_token_however_the_header_is_spelled(
+    settings, runtime, specialist, make_app
+):
+    from service.api import API_RATE
+
+    app = make_app(settings.with_overrides(login_rate_limit=True))
+    client = app.test_client()
+    sign_in(client)
+    secret = create_token(client)
+    allowed = int(API_RATE.split()[0])
+    spellings = [f"Bearer {secret}", f"bearer {secret}", f"BEARER  {secret}", f"Bearer {secret} "]
+    for i in range(allowed):
+        headers = {"Authorization": spellings[i % len(spellings)]}
+        assert client.get("/api/v1/flags", headers=headers).status_code == 200, i
+    for spelling in spellings:
+        response = client.get("/api/v1/flags", headers={"Authorization": spelling})
+        assert response.status_code == 429
+    other = create_token(client, "another tool")
+    assert api(client, "/flags", other).status_code == 200

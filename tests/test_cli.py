@@ -175,6 +175,21 @@ def test_specialist_create_refuses_a_duplicate_and_a_short_password(enrolled):
     assert short.returncode != 0 and "at least 10 characters" in short.stderr
 
 
+def test_specialist_create_refuses_a_common_password(enrolled):
+    common = peernudge(
+        enrolled,
+        "specialist",
+        "create",
+        "--email",
+        "x@example.org",
+        "--name",
+        "X",
+        "--password",
+        "Password1234",
+    )
+    assert common.returncode != 0 and "most common" in common.stderr
+
+
 def test_specialist_create_prompts_for_the_password(cli_env):
     ok(cli_env, "db", "upgrade")
     result = peernudge(

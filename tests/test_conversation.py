@@ -9,6 +9,7 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import select
 
+from service import plans
 from service.messages import render_template, variants
 from service.models import (
     CANCELLED,
@@ -199,6 +200,58 @@ def test_crisis_hold_stops_automated_texts_for_a_day(client, runtime, peer, noon
     assert send_message(runtime, message.id) == "skipped:crisis_hold"
 
 
+UK_MOBILE, POLISH_MOBILE = "+447400123456", "+48512345678"
+
+
+def test_a_uk_peer_texting_help_gets_samaritans_and_not_988(client, runtime, specialist, noon):
+    enrol(runtime, specialist, phone=UK_MOBILE, tz="Europe/London")
+    reply = text(client, "HELP", from_=UK_MOBILE)
+    assert "116 123" in reply and "SHOUT to 85258" in reply
+    assert "988" not in reply
+
+
+def test_a_uk_peer_in_crisis_gets_samaritans_and_999_not_988_or_911(
+    client, runtime, specialist, noon
+):
+    enrol(runtime, specialist, phone=UK_MOBILE, tz="Europe/London")
+    reply = text(client, "I want to kill myself", from_=UK_MOBILE)
+    assert "call 116 123 or text SHOUT to 85258 (Samaritans)" in reply
+    assert "call 999" in reply and "Jordan" in reply
+    assert "988" not in reply and "911" not in reply
+
+
+def test_a_uk_peer_who_may_be_in_crisis_gets_samaritans_not_988(client, runtime, specialist, noon):
+    enrol(runtime, specialist, phone=UK_MOBILE, tz="Europe/London")
+    reply = text(client, "I can't do this anymore", from_=UK_MOBILE)
+    assert "call 116 123 or text SHOUT to 85258" in reply and "call 999" in reply
+    assert "988" not in reply and "911" not in reply
+    (flag,) = load(runtime, Flag, Flag.kind == "possible_crisis")
+    assert flag.urgent
+
+
+def test_an_unknown_uk_number_in_crisis_gets_the_uk_lines(client, noon):
+    reply = text(client, "i want to end my life", from_="+447400999888")
+    assert "116 123" in reply and "999" in reply and "988" not in reply
+
+
+def test_where_there_is_no_crisis_line_the_peer_gets_the_emergency_number(
+    client, runtime, specialist, noon
+):
+    peer_id = enrol(runtime, specialist, phone=POLISH_MOBILE, tz="Europe/Warsaw")
+    reply = text(client, "I want to kill myself", from_=POLISH_MOBILE)
+    assert "call 112 now" in reply and "988" not in reply
+    assert "In danger? Please call 112." in text(client, "HELP", from_=POLISH_MOBILE)
+    kinds = sorted((f.kind, f.urgent) for f in load(runtime, Flag, Flag.peer_id == peer_id))
+    assert kinds == [("crisis", True), ("no_crisis_line", False)]  # told once, at enrolment
+
+
+def test_a_spanish_peer_in_spain_gets_024_and_112_in_spanish(client, runtime, specialist, noon):
+    enrol(runtime, specialist, phone="+34612345678", language="es", tz="Europe/Madrid")
+    reply = text(client, "quiero morir", from_="+34612345678")
+    assert "llama al 024 (Linea 024)" in reply and "llama al 112" in reply
+    assert "Nos importas" in reply and "988" not in reply
+
+
 def test_crisis_reply_is_never_a_cheerful_template(client, peer, noon):
     reply = text(client, "I want to end it all")
     assert "Nice work" not in reply and "!" not in reply
@@ -321,7 +374,30 @@ def test_time_outside_the_allowed_hours_is_refused(client, runtime, peer, noon):
 
 def test_goals_lists_goals_with_numbers_and_schedules(client, peer, noon):
     reply = text(client, "GOALS")
-    assert "1. take a 20 minute walk (daily at 09:00)" in reply
+    assert "1. take a 20 minute walk (every day at 9:00)" in reply
+
+
+def test_goals_describes_schedules_in_the_peers_words_and_language(
+    client, runtime, specialist, noon
+):
+    peer_id = enrol(runtime, specialist, phone="+13125550177", language="es",
+                    tz="America/Chicago", days="mon,wed", times="09:00")  # fmt: skip
+    with runtime.session_factory() as session, session.begin():
+        plans.add_goal(session, runtime.settings, session.get(Peer, peer_id), "leer", "3x-week",
+                       "12:00", noon.current)  # fmt: skip
+    reply = text(client, "METAS", from_="+13125550177")
+    assert "1. take a 20 minute walk (los lunes y miércoles a las 9:00)" in reply
+    assert "2. leer (3 veces por semana a las 12:00)" in reply
+    assert "mon" not in reply and "x-week" not in reply
+
+
+def test_the_welcome_describes_the_schedule_in_the_peers_language(runtime, specialist):
+    enrol(runtime, specialist, phone="+13125550177", language="es", tz="America/Chicago",
+          days="weekdays", times="18:30")  # fmt: skip
+    enrol(runtime, specialist, phone="+12125550101", days="3x-week", times="12:00")
+    bodies = [m.body for m in load(runtime, OutboundMessage, OutboundMessage.kind == "welcome")]
+    assert "(de lunes a viernes a las 18:30)" in bodies[0]
+    assert "(3 times a week at 12:00)" in bodies[1]
 
 
 def test_free_text_is_acknowledged_at_most_once_a_day(client, runtime, peer, noon):

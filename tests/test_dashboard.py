@@ -119,6 +119,10 @@ def test_enrolling_a_peer_records_consent_and_plans_the_welcome(client, runtime,
         ({"times": "21:30"}, "21:30 is outside the hours"),
         ({"timezone": "Mars/Olympus"}, "Mars/Olympus"),
         ({"phone": "+61 412 345 678"}, "cannot be told from"),
+        ({"phone": "+1 876 210 1234"}, "is a number in Jamaica (JM), and there are no reviewed"),
+        ({"window_start": "09:00:00.5+05:00"}, "Preferred hours must look like 09:00"),
+        ({"window_end": "18:00+00:00"}, "Preferred hours must look like 09:00"),
+        ({"window_start": "25:00"}, "Preferred hours must look like 09:00"),
     ],
 )
 def test_enrolment_errors_are_clear_and_nothing_is_written(
@@ -212,6 +216,12 @@ def test_security_headers(client):
     assert headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_strict_transport_security_is_sent_when_the_public_url_is_https(client, settings, make_app):
+    assert client.get("/login").headers["Strict-Transport-Security"].startswith("max-age=")
+    plain = make_app(settings.with_overrides(public_base_url="http://localhost:5000"))
+    assert "Strict-Transport-Security" not in plain.test_client().get("/login").headers
+
+
 def test_sign_in_failure_is_clear_and_attempts_are_rate_limited(settings, specialist, make_app):
     app = make_app(settings.with_overrides(login_rate_limit=True))
     client = app.test_client()
@@ -260,6 +270,44 @@ def test_the_caseload_export_has_every_own_peer_and_nobody_elses(client, runtime
 def test_an_id_too_large_for_the_database_is_404_not_500(client, peer, path):
     sign_in(client)
     assert client.get(path).status_code == 404
+
+
+def test_a_number_on_another_caseload_cannot_be_enrolled_and_the_reason_is_not_shown(
+    client, runtime, specialist, outsider
+):
+    enrol(runtime, outsider, phone="+16465550142", name="Robin")
+    sign_in(client)
+    response = client.post("/peers/new", data=enrol_form(csrf_token=token(client, "/peers/new")))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "+16465550142 cannot be enrolled" in page
+    assert "already" not in page and "Casey" not in page
+    with runtime.session_factory() as session:
+        refused = session.scalar(select(AuditEvent).where(AuditEvent.action == "enrolment refused"))
+        assert refused.actor == f"specialist:{specialist}"
+        assert len(session.scalars(select(Peer)).all()) == 1
+
+
+def test_a_number_already_on_your_own_caseload_says_so(client, runtime, specialist):
+    enrol(runtime, specialist, phone="+16465550142", name="Robin")
+    sign_in(client)
+    response = client.post("/peers/new", data=enrol_form(csrf_token=token(client, "/peers/new")))
+    assert "already enrolled on your caseload" in response.get_data(as_text=True)
+
+
+def test_a_nul_byte_in_a_form_is_refused_and_nothing_is_stored(client, runtime, peer):
+    sign_in(client)
+    csrf = token(client, f"/peers/{peer}")
+    for path, data in [
+        (f"/peers/{peer}/messages", {"body": "see you\x00 soon"}),
+        (f"/peers/{peer}/goals", {"text": "walk\x00", "days": "daily", "times": "10:00"}),
+        ("/account/tokens", {"name": "reports\x00"}),
+        ("/peers/new", enrol_form(strengths="kind\x00", phone="(646) 555-0142")),
+    ]:
+        assert client.post(path, data={"csrf_token": csrf, **data}).status_code == 400, path
+    with runtime.session_factory() as session:
+        assert session.scalars(select(OutboundMessage.kind)).all() == ["welcome"]
+        assert len(session.scalars(select(Peer)).all()) == 1
 
 
 def test_a_crisis_flag_is_resolved_only_with_a_note(client, runtime, peer):

@@ -18,6 +18,7 @@ def test_defaults_are_the_embedded_stack(tmp_path):
     assert settings.sms_gateway == "simulator"
     assert settings.redis_url is None
     assert settings.default_region == "US"
+    assert (settings.session_lifetime_hours, settings.trusted_proxy_hops) == (12, 0)
 
 
 def test_secret_key_is_generated_once_and_kept(tmp_path):
@@ -47,11 +48,51 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
         ("METRICS_TOKEN", "short"),
         ("REDIS_SENTINELS", "sentinel-a:26379,sentinel-b"),
         ("DB_POOL_SIZE", "0"),
+        ("CRISIS_LINE_CALL", "call us"),
+        ("CRISIS_LINE_TEXT", "9" * 17),
+        ("EMERGENCY_NUMBER", "nine-one-one"),
+        ("CRISIS_LINE_NAME", "N" * 33),
+        ("SESSION_LIFETIME_HOURS", "0"),
+        ("SESSION_LIFETIME_HOURS", "half a day"),
+        ("TRUSTED_PROXY_HOPS", "-1"),
+        ("TRUSTED_PROXY_HOPS", "one"),
     ],
 )
 def test_a_malformed_value_names_the_variable(tmp_path, name, value):
     with pytest.raises(SettingsError, match=name):
         load_settings(env(tmp_path, **{name: value}))
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"CRISIS_LINE_NAME": "County Line"}, "CRISIS_LINE_NAME needs CRISIS_LINE_CALL"),
+        ({"CRISIS_LINE_TEXT_WORD": "HELLO"}, "CRISIS_LINE_TEXT_WORD needs CRISIS_LINE_TEXT"),
+        ({"CRISIS_LINE_TEXT": "741741", "CRISIS_LINE_TEXT_WORD": "hi there"}, "one word"),
+        ({"CRISIS_LINE_CALL": "988", "CRISIS_LINE_NAME": "Addiction Line"}, "PROGRAM_DISCREET"),
+    ],
+)
+def test_the_programs_crisis_line_must_be_complete_and_discreet(tmp_path, values, message):
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env(tmp_path, **values))
+
+
+def test_the_programs_crisis_line_is_read(tmp_path):
+    settings = load_settings(
+        env(
+            tmp_path,
+            CRISIS_LINE_NAME="County Crisis Line",
+            CRISIS_LINE_CALL="+1 800 555 0199",
+            CRISIS_LINE_TEXT="741741",
+            CRISIS_LINE_TEXT_WORD="HOME",
+            EMERGENCY_NUMBER="911",
+        )
+    )
+    assert (settings.crisis_line_call, settings.crisis_line_text_word) == (
+        "+1 800 555 0199",
+        "HOME",
+    )
+    assert load_settings(env(tmp_path)).crisis_line_call is None  # the reviewed file's line
 
 
 def test_twilio_gateway_needs_credentials_and_a_sender(tmp_path):

@@ -72,3 +72,16 @@ def test_the_simulator_is_off_with_the_twilio_gateway(settings, make_app):
         )
     )
     assert app.test_client().get("/simulator/").status_code == 404
+
+
+def test_the_phone_shows_how_each_text_was_read(client, runtime, peer):
+    sign_in(client)
+    token = csrf_token(client, f"/simulator/?peer={peer}")
+    client.post(f"/simulator/{peer}/messages", data={"body": "yep did it", "csrf_token": token})
+    inbound = [m for m in client.get(f"/simulator/{peer}/messages").json["messages"]
+               if m["direction"] == "in"]  # fmt: skip
+    assert inbound[0]["reading"].startswith("read as: done (")
+    assert inbound[0]["reading"].endswith(", en)")
+    outbound = [m for m in client.get(f"/simulator/{peer}/messages").json["messages"]
+                if m["direction"] == "out"]  # fmt: skip
+    assert all(m["reading"] is None for m in outbound)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from service.messages import TEMPLATES_DIR
-from service.template_check import LANGUAGES, check_templates, kinds
+from service.template_check import LANGUAGES, ambiguous_words, check_templates, kinds
 
 BAD = Path(__file__).parent / "fixtures" / "bad_templates"
 
@@ -43,6 +43,7 @@ def problems() -> list[str]:
         ("en/done/1.txt", "unknown placeholder 'favourite_colour'"),
         ("en/encouragement/1.txt", "names 'recovery'"),
         ("en/welcome/1.txt", "the welcome must say STOP"),
+        ("es/encouragement/1.txt", "'tu' reads as another word without its accent"),
     ],
 )
 def test_the_check_catches_each_rule(problems, template, problem):
@@ -55,3 +56,21 @@ def test_the_check_catches_a_kind_missing_in_one_language(problems):
 
 def test_a_good_template_in_the_bad_set_is_not_flagged(problems):
     assert not [p for p in problems if p.startswith(("es/checkin/1.txt", "es/welcome/1.txt"))]
+
+
+def test_no_rendered_spanish_template_reads_as_other_words_without_accents():
+    assert [p for p in check_templates(TEMPLATES_DIR) if "without its accent" in p] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "ambiguous"),
+    [
+        ("Tu importas.", ["tu"]),  # "your matter": tú lost its accent
+        ("Si estas en peligro, llama.", ["si", "estas"]),
+        ("Jordan vera tu mensaje.", ["vera"]),
+        ("Nos importas. Sigues en tu camino, tu meta es tuya.", []),  # "tu" here is "your"
+        ("¿Qué tal va? Celébralo.", []),  # é survives GSM-7
+    ],
+)
+def test_the_reviewed_list_catches_words_that_lost_their_accent(text, ambiguous):
+    assert ambiguous_words(text) == ambiguous

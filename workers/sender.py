@@ -375,9 +375,10 @@ def automated_block(
     """Why an automated message must not go now, or None."""
     if peer.paused_until and peer.paused_until > now:
         return "paused"
-    # After crisis language, no automated text for a day: a cheerful check-in would be wrong.
+    # After crisis language no automated text for a day (a cheerful check-in would be
+    # wrong); after an unclear opt-out none until it is resolved.
     if peer.hold_until and peer.hold_until > now:
-        return "crisis_hold"
+        return peer.hold_reason or "crisis_hold"
     if message.due_at < now - timedelta(minutes=runtime.settings.missed_grace_minutes):
         return "missed_window"  # hours late is worse than not at all
     return None
@@ -420,8 +421,7 @@ def prepare_body(
     if message.kind == "summary" and goal is not None:
         today = runtime.now().astimezone(ZoneInfo(peer.timezone)).date()
         context |= week_summary(session, goal, today)
-    rendered = render_message(session, message.kind, peer, runtime.settings.program_name,
-                              runtime.settings.program_discreet, **context)  # fmt: skip
+    rendered = render_message(session, message.kind, peer, runtime.settings, **context)
     message.body = rendered.body
     message.template = rendered.template
     message.segments = rendered.segments

@@ -24,6 +24,12 @@
       var when = document.createElement("small");
       when.textContent = new Date(m.at).toLocaleString();
       li.appendChild(body);
+      if (m.reading) {
+        var reading = document.createElement("small");
+        reading.className = "reading";
+        reading.textContent = m.reading;
+        li.appendChild(reading);
+      }
       li.appendChild(when);
       list.appendChild(li);
     });

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 11:01:38.375021
+Create Date: 2026-12-01 11:11:01.730153
 
 """
 from typing import Sequence, Union
@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('digest_time', sa.Time(), nullable=True),
     sa.Column('digest_channel', sa.String(length=8), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('session_version', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_specialists')),
     sa.UniqueConstraint('email', name=op.f('uq_specialists_email')),
@@ -82,6 +83,9 @@ def upgrade() -> None:
     sa.Column('consent_recorded_by', sa.Integer(), nullable=True),
     sa.Column('paused_until', sa.DateTime(), nullable=True),
     sa.Column('hold_until', sa.DateTime(), nullable=True),
+    sa.Column('hold_reason', sa.String(length=30), nullable=True),
+    sa.Column('asked', sa.String(length=40), nullable=True),
+    sa.Column('asked_at', sa.DateTime(), nullable=True),
     sa.Column('window_start', sa.Time(), nullable=True),
     sa.Column('window_end', sa.Time(), nullable=True),
     sa.Column('strengths', sa.Text(), nullable=True),
@@ -164,6 +168,8 @@ def upgrade() -> None:
     sa.Column('num_media', sa.Integer(), nullable=False),
     sa.Column('media', sa.JSON(), nullable=True),
     sa.Column('intent', sa.String(length=30), nullable=True),
+    sa.Column('confidence', sa.Float(), nullable=True),
+    sa.Column('language', sa.String(length=2), nullable=True),
     sa.Column('reply_body', sa.Text(), nullable=True),
     sa.Column('received_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], name=op.f('fk_inbound_messages_peer_id_peers')),

@@ -1,0 +1,106 @@
+"""Times of day as peers write them: "7pm", "6:30", "1430", "half past 6",
+"a las 7 de la tarde", "a las 8 menos cuarto".
+
+The rule for a time without am or pm: it is read as the one inside the
+allowed hours (08:00-20:00, see "Quiet hours" in DESIGN.md). Nobody asks for
+a check-in at a time we may not send, so "6:30" is 18:30 (06:30 is outside the
+window, 18:30 is inside) and "9" is 09:00 (21:00 is outside). Hours 1-7 are
+therefore the afternoon or evening, 8-12 are as written. A peer who does mean
+the early morning says so ("6:30am", "6 in the morning"); that time is read
+as written and the conversation refuses it with the allowed hours.
+
+A part of the day written anywhere in the text ("in the evening around 7",
+"at 7 tonight") sets am or pm for the time.
+"""
+
+from __future__ import annotations
+
+import re
+
+CLOCK = re.compile(
+    r"\b(?P<hour>[01]?\d|2[0-3])(?::(?P<minute>[0-5]\d))?(?P<hhmm>[0-5]\d)?"
+    r"(?: ?(?P<minutes>y media|y cuarto|menos cuarto|y (?P<mins>[0-5]?\d)))?"
+    r"(?: ?(?P<half>am|pm|a m|p m|oclock|o clock|in the morning|in the evening|in the afternoon"
+    r"|at night|de la manana|de la tarde|de la noche|tonight|this evening|this morning))?\b"
+)
+# "half past 6", "quarter to 8": the words before the hour.
+BEFORE_HOUR = re.compile(
+    r"\b(?P<words>half past|quarter past|quarter to|quarter til) (?P<hour>1[0-2]|[1-9])\b"
+)
+WORD_TIMES = {"noon": 12, "midday": 12, "mediodia": 12}
+EVENING = ("pm", "p m", "evening", "afternoon", "night", "tarde", "noche", "tonight")
+MORNING = ("am", "a m", "morning", "manana")
+DAY_PART = re.compile(
+    r"\b(in the (morning|evening|afternoon)|at night|tonight|this (evening|morning|afternoon)"
+    r"|de la (manana|tarde|noche)|en la (manana|tarde|noche)|por la (manana|tarde|noche))\b"
+)
+FIRST_ALLOWED_HOUR = 8
+# A bare number is a time only after one of these ("at 7", "a las 7"); else it is a count.
+TIME_WORDS = (
+    r"(at|a las|a la|las|to|for|around|by|@|like|about|til|till|until"
+    r"|half past|quarter past|quarter to)"
+)
+MINUTES = {"y media": 30, "y cuarto": 15, "menos cuarto": -15, "half past": 30,
+           "quarter past": 15, "quarter to": -15, "quarter til": -15}  # fmt: skip
+
+
+def to_24h(hour: int, minute: int, half: str | None) -> tuple[int, int] | None:
+    """The hour on a 24-hour clock; without am/pm, the one inside the allowed hours."""
+    if half and any(word in half for word in EVENING):
+        return (hour + 12 if hour < 12 else hour), minute
+    if half and any(word in half for word in MORNING):
+        return (0 if hour == 12 else hour), minute
+    if hour < FIRST_ALLOWED_HOUR:  # 1-7 without am/pm: the afternoon or evening
+        return hour + 12, minute
+    return hour, minute
+
+
+def day_part(text: str) -> str | None:
+    """ "in the evening", "de la tarde"... written anywhere in the text."""
+    match = DAY_PART.search(text)
+    return match[0] if match else None
+
+
+def with_minutes(hour: int, minute: int) -> tuple[int, int]:
+    """ "8 menos cuarto" is 7:45: a negative minute borrows from the hour."""
+    if minute < 0:
+        return (hour - 1) % 24, 60 + minute
+    return hour, minute
+
+
+def words_before_hour(text: str) -> str | None:
+    match = BEFORE_HOUR.search(text)
+    if match is None:
+        return None
+    hour, minute = with_minutes(int(match["hour"]), MINUTES[match["words"]])
+    converted = to_24h(hour, minute, day_part(text))
+    return f"{converted[0]:02d}:{converted[1]:02d}" if converted else None
+
+
+def is_count(match: re.Match[str], text: str) -> bool:
+    """ "2 weeks", "730" are counts; "at 7", "7:30", "7pm", "1930" are times."""
+    if match["hhmm"] and len(match["hour"]) < 2 and not match["half"]:
+        return True  # "730" is a count, not a time; "1930" and "830am" are times
+    if match["minute"] or match["hhmm"] or match["half"] or match["minutes"]:
+        return False
+    return not re.search(rf"\b{TIME_WORDS}\s+{match['hour']}\b", text)
+
+
+def find_clock(text: str) -> str | None:
+    """The first time of day in a reader-form text, as ``HH:MM``; None if there is none."""
+    for word, hour in WORD_TIMES.items():
+        if re.search(rf"\b{word}\b", text):
+            return f"{hour:02d}:00"
+    if (spoken := words_before_hour(text)) is not None:
+        return spoken
+    for match in CLOCK.finditer(text):
+        if is_count(match, text):
+            continue
+        hour = int(match["hour"])
+        minute = int(match["minute"] or match["hhmm"] or match["mins"] or 0)
+        if match["minutes"] in MINUTES:
+            hour, minute = with_minutes(hour, MINUTES[match["minutes"]])
+        converted = to_24h(hour, minute, match["half"] or day_part(text))
+        if converted and converted[0] < 24:
+            return f"{converted[0]:02d}:{converted[1]:02d}"
+    return None

@@ -1,0 +1,108 @@
+"""Step 4 of reading a text: the question we just asked this peer.
+
+After "Which one? Reply with the number", a bare "2" or a goal's words answer
+that question, not a mood ("2 sorry", "number one", "the walk", "AA"); "both"
+or "all of them" answers it for every goal (``scope="all"``, no number). After
+"Pause everything for 2 days, or only goal 2?", "days" or "goal" does. The
+conversation keeps the question on the peer for a short time
+(:data:`CONTEXT_LIFETIME`) and passes it in; expired or absent, nothing here
+applies.
+
+A peer who has opted out was last told how to come back; a plain yes ("yes",
+"si quiero", "yes please") answers that and opts them back in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from service.understanding.goals import goal_named, goal_number
+from service.understanding.normalise import Normalised
+
+CONTEXT_LIFETIME = timedelta(hours=2)
+WHICH_GOAL = "which_goal"  # which_goal:<intent>
+NUMBER_MEANING = "number"  # number:<intent>:<n>
+OPT_OUT_UNCLEAR = "opt_out_unclear"
+GOAL_WORDS = re.compile(
+    r"^(the |just the |only the |just |only |solo |nada mas |la |el )?"
+    r"(goal|meta|one goal|that goal|la meta)\b"
+)
+DAY_WORDS = re.compile(
+    r"^(the )?(days?|all|everything|every thing|all of it|all texts|dias?|todo|todos)\b"
+    r"|^\d{1,2} (days?|dias?)\b|^(pause )?(everything|all)\b"
+    r"|^(hours?|horas?)\b|^\d{1,2} (hours?|horas?)\b"
+)
+EVERY_GOAL = re.compile(
+    r"^(both|all|all of them|both of them|every one|everything|todos|todas|las dos|los dos"
+    r"|ambos|ambas|todo)( (of them|done|yes|si|ya|please|pls|porfa))*$"
+)
+YES_AGAIN = re.compile(
+    r"^(yes|y|yes sir|si|sip|claro|ok|okay|sure|yes i do|si quiero|yes i want them|quiero)"
+    r"( (please|pls|porfa|por favor|again|quiero|otra vez|de nuevo|thanks|gracias))*$"
+)
+KEEP_WORDS = re.compile(
+    r"^(keep|keep (them|it|going|the texts|sending)|no keep|it is fine|its fine|i am fine|"
+    r"never mind|no (it is|its) (fine|ok|okay)|they are fine|i am good|all good|mantener|"
+    r"esta bien|estan bien|sigan|siganlos|seguir|seguir igual|no importa|dejalo asi|asi esta bien)\b"
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the reader knows about the peer: language, consent, goals, our last question."""
+
+    language: str = "en"
+    consent: str = "opted_in"  # opted_in | opted_out | unknown
+    goals: tuple[str, ...] = field(default_factory=tuple)
+    asked: str | None = None
+
+
+def answer_in_context(text: Normalised, context: Context) -> dict[str, Any] | None:
+    """The reading a text has as the answer to our last question, or None."""
+    if context.consent == "opted_out" and YES_AGAIN.match(text.text):
+        return {"intent": "opt_in", "confidence": 0.9, "answered": "opted_out"}
+    if not context.asked:
+        return None
+    kind, _, rest = context.asked.partition(":")
+    if kind == WHICH_GOAL:
+        return which_goal(text.text, rest, context)
+    if kind == NUMBER_MEANING:
+        intent, _, number = rest.partition(":")
+        return number_meaning(text.text, intent, int(number or 0))
+    if kind == OPT_OUT_UNCLEAR and KEEP_WORDS.search(text.text):
+        return {"intent": "keep", "confidence": 0.8, "answered": context.asked}
+    return None
+
+
+def which_goal(text: str, intent: str, context: Context) -> dict[str, Any] | None:
+    answered = f"{WHICH_GOAL}:{intent}"
+    if EVERY_GOAL.match(text):
+        return {"intent": intent, "confidence": 0.85, "scope": "all", "answered": answered}
+    position = goal_number(text, len(context.goals))
+    confidence = 0.95
+    if position is None and len(text.split()) <= 6:
+        position, confidence = goal_named(text, context.goals), 0.8
+    if position is None:
+        return None
+    return {
+        "intent": intent,
+        "confidence": confidence,
+        "number": position,
+        "answered": answered,
+    }
+
+
+def number_meaning(text: str, intent: str, number: int) -> dict[str, Any] | None:
+    """After "PAUSE 2" with several goals: is 2 the goal or the days (hours for LATER)?"""
+    asked = f"{NUMBER_MEANING}:{intent}:{number}"
+    if GOAL_WORDS.search(text) or re.fullmatch(rf"(goal |meta |#)?{number}", text):
+        return {"intent": intent, "confidence": 0.9, "number": number, "scope": "goal",
+                "answered": asked}  # fmt: skip
+    if DAY_WORDS.search(text):
+        days_intent = "later" if intent == "later" else "pause"
+        return {"intent": days_intent, "confidence": 0.9, "number": number, "scope": "days",
+                "answered": asked}  # fmt: skip
+    return None

@@ -1,0 +1,187 @@
+"""What the reader's decisions do to a peer, through the real signed webhook.
+
+Each test texts in as a peer would and checks one side effect: natural-word
+opt-outs cancel planned nudges, an unclear one holds them and asks once, a
+crisis with a STOP answers the crisis and then stops, and a bare number after
+"Which one?" answers that question.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from service.models import (
+    CANCELLED,
+    OPTED_OUT,
+    PLANNED,
+    CheckIn,
+    ConsentEvent,
+    Flag,
+    Goal,
+    InboundMessage,
+    Mood,
+    OutboundMessage,
+    Schedule,
+)
+from tests.test_conversation import add_goal, load, noon, peer_row, planned_checkin, text
+from workers.sender import send_message
+
+__all__ = ["noon", "planned_checkin"]
+
+
+def status_of(runtime, message_id: int) -> tuple[str, str | None]:
+    (row,) = load(runtime, OutboundMessage, OutboundMessage.id == message_id)
+    return row.status, row.skip_reason
+
+
+def test_an_opt_out_in_the_peers_own_words_stops_everything(client, runtime, planned_checkin):
+    reply = text(client, "can you guys quit with the messages")
+    assert "START" in reply
+    assert status_of(runtime, planned_checkin)[0] == CANCELLED
+    assert peer_row(runtime, 1).consent == OPTED_OUT
+    assert [e.kind for e in load(runtime, ConsentEvent)][-1] == "opt_out"
+
+
+def test_a_long_polite_opt_out_in_spanish_stops_everything(client, runtime, planned_checkin):
+    text(client, "gracias por todo, pero ya no quiero recibir estos mensajes")
+    assert peer_row(runtime, 1).consent == OPTED_OUT
+    assert status_of(runtime, planned_checkin)[0] == CANCELLED
+
+
+def test_texts_that_merely_say_stop_change_nothing(client, runtime, planned_checkin):
+    for body in ("please don't stop these texts", "I quit vaping this week!"):
+        text(client, body)
+    assert peer_row(runtime, 1).consent != OPTED_OUT
+    assert status_of(runtime, planned_checkin) == (PLANNED, None)
+
+
+def test_an_unclear_opt_out_holds_texts_asks_once_and_flags(client, runtime, planned_checkin, noon):
+    first = text(client, "this is too many texts")
+    assert "STOP" in first and "FEWER" in first
+    assert status_of(runtime, planned_checkin) == (CANCELLED, "opt_out_unclear")
+    assert text(client, "way too many messages honestly") == ""
+    (flag,) = load(runtime, Flag)
+    assert (flag.kind, flag.urgent) == ("possible_opt_out", False)
+    noon.advance(hours=3)
+    with runtime.session_factory() as session, session.begin():
+        nudge = OutboundMessage(
+            peer_id=1, to_phone="+12125550134", kind="checkin", due_at=noon.current
+        )
+        session.add(nudge)
+    assert send_message(runtime, nudge.id) == "skipped:opt_out_unclear"
+
+
+def test_keep_after_the_question_releases_the_hold(client, runtime, peer, noon):
+    text(client, "this is a lot of messages")
+    assert "keep coming" in text(client, "keep").lower()
+    peer_state = peer_row(runtime, peer)
+    assert peer_state.hold_until is None and peer_state.consent != OPTED_OUT
+    assert all(flag.resolved_at is not None for flag in load(runtime, Flag))
+
+
+def test_fewer_turns_off_encouragement_and_tells_the_specialist(client, runtime, specialist, noon):
+    from tests.conftest import enrol
+
+    peer_id = enrol(runtime, specialist, encouragement="2x-week")
+    text(client, "too many texts")
+    text(client, "FEWER")
+    assert peer_row(runtime, peer_id).encouragement == "off"
+    encouragement = load(runtime, Schedule, Schedule.kind == "encouragement")
+    assert encouragement and not any(s.active for s in encouragement)
+    assert "fewer" in {flag.kind for flag in load(runtime, Flag)}
+    assert peer_row(runtime, peer_id).hold_until is None
+
+
+def test_crisis_with_stop_answers_the_crisis_then_stops(client, runtime, planned_checkin):
+    reply = text(client, "stop texting me. I am going to kill myself tonight")
+    assert "988" in reply
+    assert reply.index("988") < reply.index("START")
+    assert peer_row(runtime, 1).consent == OPTED_OUT
+    (flag,) = load(runtime, Flag, Flag.urgent.is_(True))
+    assert flag.kind == "crisis"
+
+
+def test_a_possible_crisis_is_answered_gently_flagged_and_held(client, runtime, planned_checkin):
+    reply = text(client, "honestly I can't do this anymore")
+    assert "988" in reply and "Jordan" in reply
+    (flag,) = load(runtime, Flag)
+    assert (flag.kind, flag.urgent) == ("possible_crisis", True)
+    assert status_of(runtime, planned_checkin) == (CANCELLED, "crisis_hold")
+
+
+def test_an_idiom_is_not_a_crisis(client, runtime, peer, noon):
+    text(client, "this heat is killing me")
+    assert [flag.kind for flag in load(runtime, Flag)] == ["reply"]
+
+
+def test_crisis_from_an_unknown_number_in_its_own_words(client, runtime, noon):
+    reply = text(client, "i wanna be gone for good", from_="+12125550199")
+    assert "988" in reply
+
+
+def test_a_bare_number_after_which_one_answers_the_question(client, runtime, peer, noon):
+    add_goal(runtime, peer, "drink more water", 2)
+    assert "Which one" in text(client, "DONE")
+    text(client, "2")
+    (check_in,) = load(runtime, CheckIn)
+    (goal,) = load(runtime, Goal, Goal.id == check_in.goal_id)
+    assert (goal.text, check_in.result) == ("drink more water", "done")
+    assert load(runtime, Mood) == []
+
+
+def test_a_goal_name_after_which_one_answers_the_question(client, runtime, peer, noon):
+    add_goal(runtime, peer, "drink more water", 2)
+    text(client, "not yet")
+    text(client, "the water one")
+    (check_in,) = load(runtime, CheckIn)
+    assert check_in.result == "not_yet"
+    assert load(runtime, Goal, Goal.id == check_in.goal_id)[0].text == "drink more water"
+
+
+def test_the_question_expires(client, runtime, peer, noon):
+    add_goal(runtime, peer, "drink more water", 2)
+    text(client, "DONE")
+    noon.advance(hours=3)
+    text(client, "2")
+    assert load(runtime, CheckIn) == []
+    assert [m.score for m in load(runtime, Mood)] == [2]
+
+
+def test_pause_with_a_number_and_several_goals_is_asked_about_once(client, runtime, peer, noon):
+    add_goal(runtime, peer, "drink more water", 2)
+    question = text(client, "PAUSE 2")
+    assert "GOAL" in question and "DAYS" in question
+    assert peer_row(runtime, peer).paused_until is None
+    text(client, "days")
+    until = peer_row(runtime, peer).paused_until
+    assert until is not None and until - noon.current < timedelta(days=3)
+
+
+def test_pause_goal_pauses_only_that_goal(client, runtime, planned_checkin, noon):
+    add_goal(runtime, 1, "drink more water", 2)
+    text(client, "pause 1")
+    text(client, "goal")
+    assert peer_row(runtime, 1).paused_until is None
+    assert status_of(runtime, planned_checkin) == (CANCELLED, "paused")
+
+
+def test_the_same_ambiguous_text_twice_takes_the_days_meaning(client, runtime, peer, noon):
+    add_goal(runtime, peer, "drink more water", 2)
+    text(client, "PAUSE 2")
+    text(client, "PAUSE 2")
+    assert peer_row(runtime, peer).paused_until is not None
+
+
+def test_every_text_keeps_how_it_was_read(client, runtime, peer, noon):
+    text(client, "yep did it")
+    text(client, "ya lo hice")
+    readings = [(m.intent, m.language) for m in load(runtime, InboundMessage)]
+    assert readings == [("done", "en"), ("done", "es")]
+    assert all(0 < m.confidence <= 1 for m in load(runtime, InboundMessage))
+
+
+def test_both_after_which_one_answers_for_every_goal(client, runtime, peer, noon):
+    add_goal(runtime, peer, "drink more water", 2)
+    text(client, "done")
+    text(client, "both")
+    assert sorted(c.result for c in load(runtime, CheckIn)) == ["done", "done"]
