@@ -135,6 +135,7 @@ def warm_up(rt: Runtime) -> None:
 def planner(once: bool, as_json: bool) -> None:
     """Plan due nudges every minute (safe to run on several machines)."""
     from workers.alerts import escalate
+    from workers.digest import send_digests
     from workers.planner import plan_due, run_forever
     from workers.reconciler import reconcile
 
@@ -142,8 +143,10 @@ def planner(once: bool, as_json: bool) -> None:
     if not once:
         run_forever(rt)
         return
-    alerted, planned, fixed = escalate(rt), plan_due(rt), reconcile(rt)
-    data = {"planned": planned, "reconciled": fixed, "alert_notifications": alerted}
+    alerted, digests = escalate(rt), send_digests(rt)
+    planned, fixed = plan_due(rt), reconcile(rt)
+    data = {"planned": planned, "reconciled": fixed, "alert_notifications": alerted,
+            "digests": digests}  # fmt: skip
     emit(as_json, data, f"planned {planned}, reconciled {fixed}, alert notifications {alerted}")
 
 

@@ -216,7 +216,7 @@ def test_a_bad_setting_stops_the_command_with_its_name(cli_env):
 def test_planner_once_plans_and_reports(enrolled):
     add_peer(enrolled)
     report = json.loads(ok(enrolled, "planner", "--once", "--json"))
-    assert set(report) == {"planned", "reconciled", "alert_notifications"}
+    assert set(report) == {"planned", "reconciled", "alert_notifications", "digests"}
 
 
 def test_specialist_create_with_a_phone_stores_it_in_e164_and_refuses_a_bad_one(enrolled):
