@@ -15,14 +15,14 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
 from bench.common import header, runtime_for, scratch_settings, settings_env, table
 from service.gateways.twilio import TwilioGateway
-from service.models import PLANNED, Goal, OutboundMessage, Peer, Specialist
+from service.models import PLANNED, Goal, OutboundMessage, Peer, Schedule, Specialist
 from service.pgtemp import TemporaryPostgres
 from service.redis_server import EmbeddedRedis
 from tests.daytime import daytime_zone
@@ -83,6 +83,15 @@ def plan_rows(runtime, count: int) -> list[tuple[int, datetime]]:
                 for i in range(1, count + 1)
             ],
         )
+        # Each goal asks through a check-in schedule; one without any counts as paused.
+        conn.execute(
+            insert(Schedule),
+            [
+                {"goal_id": i, "kind": "checkin", "days": "daily", "times": "09:00",
+                 "active": True, "next_due_at": now + timedelta(days=1), "created_at": now}
+                for i in range(1, count + 1)
+            ],
+        )  # fmt: skip
         conn.execute(
             insert(OutboundMessage),
             [

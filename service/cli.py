@@ -18,6 +18,7 @@ from service import db
 from service.models import Goal, Peer, Specialist
 from service.peers import Enrolment, EnrolmentError, enrol_peer, find_peer, next_planned
 from service.phones import PhoneError
+from service.private_files import restrict_new_files
 from service.runtime import Runtime, build_runtime, set_runtime
 from service.settings import Settings, SettingsError, load_settings
 
@@ -49,6 +50,7 @@ def emit(as_json: bool, data: Any, text: str) -> None:
 @click.group()
 def cli() -> None:
     """PeerNudge: SMS accountability nudges for peer support programs."""
+    restrict_new_files()  # the database, keys and sockets it creates are the user's alone
     configure_cli_logging()
 
 
@@ -72,25 +74,33 @@ def configure_cli_logging() -> None:
 @click.option("--port", type=int, default=None, help="Web port (default: PORT or 5000).")
 def dev(port: int | None) -> None:
     """Start everything on this machine: web, worker, planner, Redis, simulator."""
-    from service.demo import DEMO_EMAIL, demo_password, seed_demo
     from service.launcher import run_dev
 
     config = settings()
     port = port or config.port
     config = config.with_overrides(port=port)
+    sys.exit(run_dev(config, port, prepare_dev(config)))
+
+
+def prepare_dev(config: Settings) -> list[str]:
+    """Migrate, seed the demo caseload (simulator gateway only), and say where to look."""
+    from service.demo import DEMO_EMAIL, existing_demo_password, seed_demo
+
     db.upgrade(config.database_url)
     rt = build_runtime(config)
     with db.transaction(rt.session_factory) as session:
         seed_demo(session, config, rt.now())
     rt.close()
-    base = config.public_base_url if "PUBLIC_BASE_URL" in _env() else f"http://127.0.0.1:{port}"
+    local = f"http://127.0.0.1:{config.port}"
+    base = config.public_base_url if "PUBLIC_BASE_URL" in _env() else local
+    password = existing_demo_password(config)
     banner = [
         f"PeerNudge is running ({config.sms_gateway} gateway). Ctrl-C stops everything.",
         f"  Dashboard:      {base}/",
         f"  SMS simulator:  {base}/simulator/" if config.sms_gateway == "simulator" else "",
-        f"  Demo login:     {DEMO_EMAIL} / {demo_password(config)}",
+        f"  Demo login:     {DEMO_EMAIL} / {password}" if password else "",
     ]
-    sys.exit(run_dev(config, port, [line for line in banner if line]))
+    return [line for line in banner if line]
 
 
 def _env() -> dict[str, str]:

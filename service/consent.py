@@ -1,45 +1,20 @@
 """The consent ledger: opt-in and opt-out, with their immediate effects.
 
-Every change is a :class:`ConsentEvent` with its source; an opt-out cancels
-the peer's planned nudges in the same transaction, so a job already queued
-finds its row cancelled and sends nothing.
+Every change is a :class:`ConsentEvent` with its source; an opt-out cancels,
+in the same transaction, every text of the peer not yet handed to the provider
+(:mod:`service.outbox_rules`), so a job already queued, or a worker that has
+claimed a row, sends nothing.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import (
-    CANCELLED,
-    OPTED_IN,
-    OPTED_OUT,
-    PLANNED,
-    SENDING,
-    ConsentEvent,
-    OutboundMessage,
-    Peer,
-)
-
-
-def cancel_planned(session: Session, peer_id: int, reason: str, now: datetime) -> int:
-    """Cancel every message of a peer not yet handed to the provider; return how many.
-
-    That includes rows a worker has claimed but not yet sent: the worker's hand-off
-    (``handed_at``) only succeeds on a row still in ``sending``, so they never go.
-    """
-    not_handed = or_(
-        OutboundMessage.status == PLANNED,
-        and_(OutboundMessage.status == SENDING, OutboundMessage.handed_at.is_(None)),
-    )
-    result = session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.peer_id == peer_id, not_handed)
-        .values(status=CANCELLED, skip_reason=reason, updated_at=now)
-    )
-    return result.rowcount or 0
+from service.models import OPTED_IN, OPTED_OUT, ConsentEvent, Peer
+from service.outbox_rules import withdraw_for_peer
 
 
 def record_opt_out(
@@ -66,7 +41,7 @@ def record_opt_out(
         from service.flags import open_flag
 
         peer.consent = OPTED_OUT
-        cancel_planned(session, peer.id, "opted_out", now)
+        withdraw_for_peer(session, peer, "opted_out", now)
         open_flag(session, peer.id, "opted_out", f"opted out ({source})", now)
     return event
 

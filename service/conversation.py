@@ -383,10 +383,7 @@ UNCLEAR_HOLD = timedelta(days=60)
 
 def hold(turn: Turn, until: datetime, reason: str) -> None:
     """Hold automated texts until ``until`` (never shortening a longer hold)."""
-    peer = turn.peer
-    if peer.hold_until is None or peer.hold_until <= turn.now or until > peer.hold_until:
-        peer.hold_until, peer.hold_reason = until, reason
-    peer_changes.cancel_automated(turn.session, peer, reason, turn.now)
+    peer_changes.hold(turn.session, turn.peer, until, turn.now, reason)
 
 
 def release_unclear_hold(turn: Turn) -> None:

@@ -23,11 +23,18 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.private_files import create_private_empty_file, private_dir
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:
-    """An engine for the URL; SQLite gets the pragmas concurrent processes need."""
+    """An engine for the URL; SQLite gets the pragmas concurrent processes need.
+
+    Bound parameters are message bodies, goals, password and token hashes: an
+    error (and its traceback in a log) names the statement but never its values.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if database_url.startswith("sqlite"):
         _ensure_sqlite_dir(database_url)
         engine = create_engine(
@@ -40,9 +47,13 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
 
 
 def _ensure_sqlite_dir(database_url: str) -> None:
-    path = database_url.split(":///", 1)[-1]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """A new database file is created 0600 in a 0700 folder, before SQLite opens it:
+    SQLite gives its -wal and -shm files the database file's mode."""
+    path = _sqlite_path(database_url)
+    if path is not None and not path.startswith("file:"):
+        path = path.split("?", 1)[0]
+        private_dir(Path(path).parent)
+        create_private_empty_file(Path(path))
 
 
 def _serialize_sqlite_transactions(engine: Engine, database_url: str) -> None:

@@ -1,7 +1,9 @@
 """Demo data for the embedded default: one specialist and three peers.
 
-Seeded only by ``peernudge dev`` and only into an empty database. The demo
-password is generated once and kept in the instance folder.
+Seeded only by ``peernudge dev``, only into an empty database, and only with the
+simulator gateway: a database that will text real phones (``SMS_GATEWAY=twilio``)
+never gets an admin whose password is printed on the terminal. The demo password
+is generated once and kept in the instance folder.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 from service.auth import hash_password
 from service.models import Specialist
 from service.peers import Enrolment, allowed_window, enrol_peer
+from service.private_files import create_private_file, private_dir
 from service.recurrence import within_window
 from service.settings import Settings
 
@@ -23,12 +26,19 @@ DEMO_EMAIL = "demo@peernudge.example"
 DEMO_PHONE = "+12125550101"
 
 
+def existing_demo_password(settings: Settings) -> str | None:
+    """The demo login's password, for the banner: only with the simulator gateway."""
+    path = settings.instance_dir / "demo-password"
+    if settings.sms_gateway != "simulator" or not path.exists():
+        return None
+    return path.read_text().strip()
+
+
 def demo_password(settings: Settings) -> str:
     path = settings.instance_dir / "demo-password"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(9))
-        path.chmod(0o600)
+        private_dir(path.parent, tighten=True)
+        create_private_file(path, secrets.token_urlsafe(9))
     return path.read_text().strip()
 
 
@@ -41,7 +51,10 @@ def soon_or_morning(settings: Settings, zone: str, now: datetime) -> str:
 
 
 def seed_demo(session: Session, settings: Settings, now: datetime) -> bool:
-    """Create the demo caseload when there is no specialist yet; True if it did."""
+    """Create the demo caseload when there is no specialist yet and the gateway is the
+    simulator; True if it did."""
+    if settings.sms_gateway != "simulator":
+        return False
     if session.scalar(select(func.count(Specialist.id))):
         return False
     specialist = Specialist(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from service.private_files import restrict_new_files
 from service.redis_server import EmbeddedRedis, die_with_parent
 from service.settings import Settings
 
@@ -117,6 +118,7 @@ def _raise_stop(signum: int, _frame: object) -> None:
 
 def run_dev(settings: Settings, port: int, banner: list[str]) -> int:
     """Start everything, print where to look, and supervise until stopped."""
+    restrict_new_files()  # inherited by Redis, the web app, the worker and the planner
     launcher = Launcher(settings, port)
     for sig in STOP_SIGNALS:
         signal.signal(sig, _raise_stop)

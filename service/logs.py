@@ -4,11 +4,15 @@ Every record carries the id of the web request or the nudge being handled, so
 one conversation can be followed across the web process and the workers.
 Whatever a log line says, a full phone number never leaves the process: the
 formatter masks anything shaped like one to its last four digits, which also
-covers provider error texts and tracebacks nobody wrote with care.
+covers provider error texts and tracebacks nobody wrote with care. For the same
+reason a database error's values never do: the engine hides bound parameters
+(``hide_parameters``), and the formatter hides the row or key values PostgreSQL
+puts in an error's DETAIL line.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import sys
@@ -16,7 +20,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import IO
+from typing import IO, Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -25,6 +29,8 @@ nudge_id: ContextVar[int | None] = ContextVar("nudge_id", default=None)
 
 # E.164 (+ and 8 to 15 digits), also inside "tel:" links or provider error texts.
 PHONE = re.compile(r"\+\d{4,11}(\d{4})\b")
+# PostgreSQL's "DETAIL:  Failing row contains (...)" and "DETAIL:  Key (email)=(...)".
+DATABASE_VALUES = re.compile(r"(DETAIL:\s+(?:Failing row contains |Key \([^)\n]*\)=)).*")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s%(ids)s %(message)s"
 JSON_FIELDS = ["asctime", "levelname", "name", "message", "request_id", "nudge_id"]
@@ -33,6 +39,16 @@ JSON_FIELDS = ["asctime", "levelname", "name", "message", "request_id", "nudge_i
 def mask_phones(text: str) -> str:
     """Replace every full phone number in the text by its last four digits."""
     return PHONE.sub(lambda match: "..." + match.group(1), text)
+
+
+def hide_database_values(text: str) -> str:
+    """Drop the values PostgreSQL quotes in an error's DETAIL line."""
+    return DATABASE_VALUES.sub(r"\1(values hidden)", text)
+
+
+def scrub(text: str) -> str:
+    """What no log line may carry: full phone numbers, values from a database error."""
+    return mask_phones(hide_database_values(text))
 
 
 class ContextFilter(logging.Filter):
@@ -49,11 +65,17 @@ class ContextFilter(logging.Filter):
 
 class MaskingTextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return mask_phones(super().format(record))
+        return scrub(super().format(record))
 
 
 class MaskingJsonFormatter(JsonFormatter):
+    # Database values are hidden before JSON encoding, where newlines are still newlines.
+    def formatException(self, ei: Any) -> str:
+        return hide_database_values(super().formatException(ei))
+
     def format(self, record: logging.LogRecord) -> str:
+        record = copy.copy(record)  # other handlers see the record unchanged
+        record.msg, record.args = hide_database_values(record.getMessage()), None
         return mask_phones(super().format(record))
 
 

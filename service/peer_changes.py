@@ -9,16 +9,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.consent import cancel_planned
-from service.models import CANCELLED, PLANNED, Goal, OutboundMessage, Peer, Schedule
+from service.models import PLANNED, Goal, OutboundMessage, Peer, Schedule
+from service.outbox_rules import HOLD_REASON, cancel_unsent, withdraw_for_peer
 from service.peers import allowed_window, check_times
 from service.recurrence import local_instant, next_occurrence, recurrence, within_window
 from service.settings import Settings
 
-AUTOMATED_KINDS = ("checkin", "encouragement", "milestone", "summary", "reengagement")
 SNOOZE = timedelta(hours=2)
 
 
@@ -42,28 +41,25 @@ def restart_schedules(session: Session, peer: Peer, now: datetime) -> None:
                 schedule.next_due_at = next_occurrence(rule, zone, now)
 
 
-def cancel_automated(session: Session, peer: Peer, reason: str, now: datetime) -> int:
-    """Cancel planned automated messages (not welcome or specialist-sent ones)."""
-    result = session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.peer_id == peer.id,
-            OutboundMessage.status == PLANNED,
-            OutboundMessage.kind.in_(AUTOMATED_KINDS),
-        )
-        .values(status=CANCELLED, skip_reason=reason, updated_at=now)
-    )
-    return result.rowcount or 0
-
-
 def pause(session: Session, peer: Peer, days: int, now: datetime) -> datetime:
     """Pause automated messages for ``days``, to the end of the peer's local day."""
     zone = ZoneInfo(peer.timezone)
     last_day = (now.astimezone(zone) + timedelta(days=days)).date()
     until = local_instant(last_day, datetime.min.time(), zone)
     peer.paused_until = until
-    cancel_automated(session, peer, "paused", now)
+    withdraw_for_peer(session, peer, "paused", now)
     return until
+
+
+def hold(
+    session: Session, peer: Peer, until: datetime, now: datetime, reason: str = HOLD_REASON
+) -> datetime:
+    """No automated text until ``until``, for ``reason``; a longer hold still running is
+    kept (with its reason). Return when the hold ends."""
+    if peer.hold_until is None or peer.hold_until <= now or until > peer.hold_until:
+        peer.hold_until, peer.hold_reason = until, reason
+    withdraw_for_peer(session, peer, reason, now)
+    return peer.hold_until
 
 
 def pause_goal(session: Session, peer: Peer, goal: Goal, days: int, now: datetime) -> datetime:
@@ -76,11 +72,8 @@ def pause_goal(session: Session, peer: Peer, goal: Goal, days: int, now: datetim
         schedule.next_due_at = next_occurrence(
             recurrence(schedule.days, schedule.times), zone, until
         )
-    session.execute(
-        update(OutboundMessage)
-        .where(OutboundMessage.goal_id == goal.id, OutboundMessage.status == PLANNED)
-        .values(status=CANCELLED, skip_reason="paused", updated_at=now)
-    )
+    # What was planned before the pause ends is obsolete, also a row a worker claimed.
+    cancel_unsent(session, OutboundMessage.goal_id == goal.id, "paused", now)
     return until
 
 
@@ -151,14 +144,8 @@ def move_check_ins(
     for schedule in schedules:
         schedule.times = new_time
         schedule.next_due_at = next_occurrence(recurrence(schedule.days, new_time), zone, now)
-    session.execute(
-        update(OutboundMessage)
-        .where(
-            OutboundMessage.schedule_id.in_([s.id for s in schedules]),
-            OutboundMessage.status == PLANNED,
-        )
-        .values(status=CANCELLED, skip_reason="time_changed", updated_at=now)
-    )
+    moved = OutboundMessage.schedule_id.in_([s.id for s in schedules])
+    cancel_unsent(session, moved, "time_changed", now)  # planned for the old time
     return new_time
 
 
@@ -167,4 +154,4 @@ def window_text(settings: Settings, peer: Peer) -> tuple[str, str]:
     return start.strftime("%H:%M"), end.strftime("%H:%M")
 
 
-__all__ = ["cancel_planned", "pause", "resume", "snooze"]
+__all__ = ["hold", "pause", "resume", "snooze"]

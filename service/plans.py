@@ -1,7 +1,10 @@
 """Changes a specialist makes to a peer's plan with them: goals, check-in times, cadence.
 
 Every change that makes planned texts obsolete cancels them in the same
-transaction, so a send job already queued finds its row cancelled. Times are
+transaction, also those a worker has claimed but not yet handed to the provider:
+a goal paused or removed and a cadence switched off withdraw what the one rule
+(:mod:`service.outbox_rules`) no longer lets go out; new days or times cancel
+what was planned for the old ones. Times are
 checked against the hours texts may go to this peer (the program's window,
 narrowed by the peer's own), with a message saying why when they do not fit.
 """
@@ -9,13 +12,13 @@ narrowed by the peer's own), with a message saying why when they do not fit.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.models import CANCELLED, PLANNED, Goal, OutboundMessage, Peer, Schedule
+from service.models import Goal, OutboundMessage, Peer, Schedule
+from service.outbox_rules import cancel_unsent, withdraw
 from service.peers import (
     ENCOURAGEMENT_TIME,
     ScheduleError,
@@ -43,19 +46,9 @@ def goal_text(raw: str) -> str:
     return text
 
 
-def cancel_where(session: Session, condition: Any, reason: str, now: datetime) -> int:
-    """Cancel the planned texts matching ``condition``; return how many."""
-    result = session.execute(
-        update(OutboundMessage)
-        .where(condition, OutboundMessage.status == PLANNED)
-        .values(status=CANCELLED, skip_reason=reason, updated_at=now)
-    )
-    return result.rowcount or 0
-
-
-def cancel_for_goal(session: Session, goal: Goal, reason: str, now: datetime) -> int:
-    """Cancel the planned texts of one goal (all its schedules)."""
-    return cancel_where(session, OutboundMessage.goal_id == goal.id, reason, now)
+def withdraw_for_goal(session: Session, goal: Goal, reason: str, now: datetime) -> int:
+    """Cancel the texts of one goal that may no longer go out (the goal paused or removed)."""
+    return withdraw(session, OutboundMessage.goal_id == goal.id, reason, now)
 
 
 def add_goal(
@@ -126,7 +119,8 @@ def change_goal(
     schedule.days, schedule.times = normal_days, normal_times
     if schedule.active:
         restart(schedule, goal.peer, now)
-    cancel_schedule(session, schedule, "schedule_changed", now)
+    # Texts planned for the old days or times are obsolete, whatever the rule says.
+    cancel_unsent(session, OutboundMessage.schedule_id == schedule.id, "schedule_changed", now)
     return True
 
 
@@ -134,10 +128,6 @@ def restart(schedule: Schedule, peer: Peer, now: datetime) -> None:
     """Next occurrence after now: a change never triggers a burst of past ones."""
     rule = recurrence(schedule.days, schedule.times)
     schedule.next_due_at = next_occurrence(rule, ZoneInfo(peer.timezone), now)
-
-
-def cancel_schedule(session: Session, schedule: Schedule, reason: str, now: datetime) -> int:
-    return cancel_where(session, OutboundMessage.schedule_id == schedule.id, reason, now)
 
 
 def is_paused(goal: Goal) -> bool:
@@ -149,7 +139,7 @@ def pause_goal(session: Session, goal: Goal, now: datetime) -> int:
     for schedule in goal.schedules:
         if schedule.kind == "checkin":
             schedule.active = False
-    return cancel_for_goal(session, goal, "goal_paused", now)
+    return withdraw_for_goal(session, goal, "goal_paused", now)
 
 
 def resume_goal(goal: Goal, now: datetime) -> None:
@@ -176,7 +166,7 @@ def remove_goal(session: Session, goal: Goal, now: datetime) -> int:
             schedule.active = False
         else:
             schedule.goal = active[0]  # companions keep their cadence
-    return cancel_for_goal(session, goal, "goal_removed", now)
+    return withdraw_for_goal(session, goal, "goal_removed", now)
 
 
 def set_encouragement(
@@ -189,7 +179,7 @@ def set_encouragement(
     current = [s for g in goals for s in g.schedules if s.kind == "encouragement" and s.active]
     for schedule in current:
         schedule.active = False
-        cancel_schedule(session, schedule, "cadence_changed", now)
+        withdraw(session, OutboundMessage.schedule_id == schedule.id, "cadence_changed", now)
     peer.encouragement = cadence
     if cadence != "off" and goals:
         window = allowed_window(settings, peer)

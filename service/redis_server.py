@@ -18,6 +18,8 @@ from pathlib import Path
 
 import redis
 
+from service.private_files import private_dir
+
 
 class RedisServerError(RuntimeError):
     """The embedded server could not be found or started."""
@@ -79,7 +81,7 @@ class EmbeddedRedis:
         ]  # fmt: skip
 
     def start(self, timeout: float = 10.0) -> str:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         self.socket.unlink(missing_ok=True)  # a socket left by a killed server
         self.process = subprocess.Popen(
             self.command(),

@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 
 import phonenumbers
 
+from service.private_files import create_private_file, private_dir
+
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
@@ -174,13 +176,10 @@ def _secret_key(env: Mapping[str, str], instance_dir: Path) -> str:
             raise SettingsError("SECRET_KEY must be at least 16 characters long")
         return raw
     key_file = instance_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
-    return key
+    private_dir(instance_dir, tighten=True)
+    if not key_file.exists():
+        create_private_file(key_file, secrets.token_urlsafe(48))  # or another process did
+    return key_file.read_text().strip()
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")

@@ -3,10 +3,17 @@
 Both check ``X-Twilio-Signature`` against the public URL Twilio used (proxies
 rewrite scheme and host, so the request's own URL cannot be trusted), answer
 403 to a bad signature, and never answer 5xx to bad input.
+
+The signature joins each sorted name and value with no separator, so characters
+can move between a value and the next field's name and still validate: drop
+``NumMedia=0`` and append ``NumMedia0`` to ``MessageSid`` and an old signed text
+looks new. Hence only exact SID shapes are accepted, every alias of the message
+SID must agree, the account must be ours, and no field may be given twice.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 import time
@@ -27,7 +34,9 @@ from service.web import runtime
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/sms")
 
-SID_PATTERN = re.compile(r"^[A-Za-z0-9]{2,64}$")
+MESSAGE_SID = re.compile(r"(?:SM|MM)[0-9a-fA-F]{32}")
+ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
+MESSAGE_SID_ALIASES = ("SmsSid", "SmsMessageSid")
 MAX_MEDIA = 10
 
 
@@ -51,9 +60,37 @@ def twilio_signed(view: Callable[..., Any]) -> Callable[..., Any]:
         if not RequestValidator(token).validate(public_url(), params, signature):
             log.warning("webhook %s refused: bad signature", request.path)
             abort(403)
+        if not from_our_account(request.form):
+            log.warning("webhook %s refused: not our AccountSid", request.path)
+            abort(403)
         return view(*args, **kwargs)
 
     return wrapper
+
+
+def from_our_account(form: Any) -> bool:
+    """AccountSid is the configured TWILIO_ACCOUNT_SID, and no field is repeated.
+
+    With no account configured (the simulator, development) any real account SID
+    shape is accepted, which still pins the field against re-splitting.
+    """
+    if any(len(values) > 1 for values in form.listvalues()):
+        return False  # Twilio never repeats a field; the signature would cover only one
+    account = form.get("AccountSid", "")
+    configured = runtime().settings.twilio_account_sid
+    if configured:
+        return hmac.compare_digest(account, configured)
+    return ACCOUNT_SID.fullmatch(account) is not None
+
+
+def message_sid(form: Any) -> str | None:
+    """MessageSid when it has a real shape and SmsSid / SmsMessageSid (if sent) equal it."""
+    sid = form.get("MessageSid", "")
+    if MESSAGE_SID.fullmatch(sid) is None:
+        return None
+    if any(form.get(alias, sid) != sid for alias in MESSAGE_SID_ALIASES):
+        return None
+    return sid
 
 
 def twiml(reply: str | None) -> Response:
@@ -65,8 +102,8 @@ def twiml(reply: str | None) -> Response:
 
 def parse_incoming(form: Any) -> IncomingSms | None:
     """The inbound fields, or None when they are unusable (a 400, nothing stored)."""
-    sid = form.get("MessageSid") or form.get("SmsSid") or ""
-    if not SID_PATTERN.match(sid):
+    sid = message_sid(form)
+    if sid is None:
         return None
     try:
         from_phone = normalize_phone(form.get("From", ""), runtime().settings.default_region)
@@ -118,16 +155,16 @@ def record_latency(response: Response) -> Response:
 def inbound() -> Response | tuple[str, int]:
     sms = parse_incoming(request.form)
     if sms is None:
-        return "Bad request: MessageSid and a valid From number are required\n", 400
+        return "Bad request: a real MessageSid and a valid From number are required\n", 400
     return twiml(receive_sms(runtime(), sms))
 
 
 @bp.post("/status")
 @twilio_signed
 def status() -> tuple[str, int]:
-    sid = request.form.get("MessageSid") or request.form.get("SmsSid") or ""
+    sid = message_sid(request.form)
     message_status = (request.form.get("MessageStatus") or "").lower()
-    if not SID_PATTERN.match(sid) or not message_status:
+    if sid is None or not message_status:
         return "Bad request: MessageSid and MessageStatus are required\n", 400
     apply_status_callback(runtime(), sid, message_status, request.form.get("ErrorCode") or None)
     # Unknown ids also get 200, so the provider stops retrying.

@@ -3,7 +3,9 @@
 It speaks just enough of the Messages API for the official ``twilio`` client:
 create (POST .../Messages.json), fetch (GET .../Messages/{sid}.json) and list
 (GET .../Messages.json?To=...). It records every request, and can be told to
-answer with a chosen error (HTTP status and Twilio code) or after a delay.
+answer with a chosen error (HTTP status and Twilio code), after a delay, or to
+hold the next create open until the test releases it (``hold_next``), so a test
+can kill the sender at exactly that moment.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ class FakeTwilio:
     # Queue of (http status, twilio code) answers for the next creates; empty = success.
     failures: deque[tuple[int, int]] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # hold_next(): the next create waits (accepted or not) until release() is called.
+    hold: str | None = None
+    held: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
     server: ThreadingHTTPServer | None = None
     _ids: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -94,10 +100,33 @@ class FakeTwilio:
         for _ in range(times):
             self.failures.append((status, code))
 
+    def hold_next(self, accept: bool) -> None:
+        """Hold the next create open until ``release()``: after accepting the message
+        (the answer is what is late), or before (Twilio never takes it: when released,
+        it is dropped unrecorded, as when the sender died mid-request)."""
+        self.held.clear()
+        self.released.clear()
+        self.hold = "accepted" if accept else "not-accepted"
+
+    def release(self) -> None:
+        self.released.set()
+
+    def _held(self, hold: str | None) -> bool:
+        """Wait while held; True when the held message must be dropped."""
+        if hold is None:
+            return False
+        self.held.set()
+        self.released.wait(timeout=120)
+        return hold == "not-accepted"
+
     def create(self, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         """Accept (and record) at once, then answer after ``latency``, like a slow provider."""
         with self.lock:
             self.requests.append(("POST", path))
+            hold, self.hold = self.hold, None
+        if self._held(hold if hold == "not-accepted" else None):
+            return 500, {"code": 20500, "message": "dropped while held", "status": 500}
+        with self.lock:
             failure = self.failures.popleft() if self.failures else None
             if failure is None:
                 sid = f"SM{next(self._ids):032x}"
@@ -105,6 +134,7 @@ class FakeTwilio:
                     sid, form.get("To", ""), form.get("Body", ""), form, datetime.now(UTC)
                 )
                 self.messages.append(message)
+        self._held(hold if hold == "accepted" else None)
         if self.latency:
             time.sleep(self.latency)
         if failure is not None:

@@ -45,6 +45,7 @@ def launched(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "dev"],
         env=env,
+        umask=0o022,  # a usual login shell's: the launcher must not rely on it
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -75,6 +76,26 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them_all(launched):
     output = process.communicate(timeout=30)[0]
     assert "Demo login:" in output and f"http://127.0.0.1:{port}/simulator/" in output
     assert wait_for(lambda: not any(alive(pid) for pid in pids.values()), 15), pids
+
+
+def umask_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("Umask:")[1].split()[0], 8)
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_instance_folder_and_everything_in_it_are_private(launched, tmp_path):
+    _, port, pids = launched
+    assert wait_for(lambda: healthy(port))
+    instance = tmp_path / "instance"
+    assert {name: umask_of(pid) for name, pid in pids.items()} == dict.fromkeys(pids, 0o077)
+    assert mode(instance) == 0o700
+    files = ["peernudge.db", "peernudge.db-wal", "peernudge.db-shm", "secret_key", "demo-password"]
+    assert {name: mode(instance / name) for name in files} == dict.fromkeys(files, 0o600)
+    assert mode(instance / "redis") == 0o700
 
 
 def test_children_die_with_a_killed_launcher(launched):

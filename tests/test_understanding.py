@@ -44,7 +44,8 @@ def test_a_message_that_merely_contains_stop_is_not_an_opt_out(body):
         ("yes", "done", None), ("Y", "done", None), ("yep", "done", None),
         ("did it", "done", None), ("\U0001f44d", "done", None), ("\u2705", "done", None),
         ("\U0001f44d\U0001f3fd", "done", None), ("\U0001f44d \U0001f44d", "done", None),
-        ("DONE 2", "done", 2), ("DONE DONE", "done", None), ("done  2.", "done", 2), ("LISTO", "done", None),
+        ("DONE 2", "done", 2), ("DONE DONE", "done", None), ("done  2.", "done", 2),
+        ("LISTO", "done", None),
         ("s\u00ed", "done", None),
         ("NO", "not_yet", None), ("n", "not_yet", None), ("not yet", "not_yet", None),
         ("NOT YET 2", "not_yet", 2), ("Missed", "not_yet", None), ("nope", "not_yet", None),
@@ -65,7 +66,8 @@ def test_things_that_look_like_answers_but_are_not(body):
 
 @pytest.mark.parametrize(
     ("body", "days"),
-    [("PAUSE", None), ("pause 3", 3), ("Pause 3 days", 3), ("PAUSE 2 WEEKS", 14), ("pause 1 week", 7),
+    [("PAUSE", None), ("pause 3", 3), ("Pause 3 days", 3), ("PAUSE 2 WEEKS", 14),
+     ("pause 1 week", 7),
      ("pause 500", 90), ("PAUSA 2 semanas", 14), ("pausa", None)],
 )  # fmt: skip
 def test_pause_lengths(body, days):

@@ -179,7 +179,8 @@ def test_late_for_a_goal_of_being_on_time_is_not_yet() -> None:
 @pytest.mark.parametrize(
     ("body", "score"),
     [("four", 4), ("FIVE!!!", 5), ("3 idk", 3), ("4, slept good for once", 4), ("ugh 2", 2),
-     ("id say 4", 4), ("5 🙌", 5), ("hoy un 2, día pesado", 2), ("un cinco hoy, me siento bien", 5)],
+     ("id say 4", 4), ("5 🙌", 5), ("hoy un 2, día pesado", 2),
+     ("un cinco hoy, me siento bien", 5)],
 )  # fmt: skip
 def test_a_score_at_the_edge_of_a_short_text_is_a_mood(body: str, score: int) -> None:
     found = reading(body)

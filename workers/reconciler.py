@@ -63,17 +63,25 @@ def resolve_stuck(runtime: Runtime, now: datetime) -> int:
             .where(OutboundMessage.status == SENDING, OutboundMessage.claimed_at < cutoff)
             .limit(BATCH_SIZE)
         ).all()
-    settled = 0
+    settled, replanned = 0, []
     for message_id in stuck:
         try:
-            settled += settle(runtime, message_id, now)
+            outcome = settle(runtime, message_id, now)
         except GatewayError as error:
             log.warning("could not ask the provider about message %s: %s", message_id, error)
+            continue
+        settled += outcome is not None
+        if outcome == PLANNED:
+            replanned.append((message_id, now))
+    # A fresh job each: the old one died with its worker but may still be marked
+    # started in Redis, and requeue_planned would take it for one in flight.
+    enqueue_sends(runtime, replanned)
     return settled
 
 
-def settle(runtime: Runtime, message_id: int, now: datetime) -> int:
+def settle(runtime: Runtime, message_id: int, now: datetime) -> str | None:
     """Sent if the provider has it; otherwise planned again only when that is provably safe.
+    Return the row's new status (None: nothing to settle).
 
     A row never handed to the provider (no ``handed_at``) is safe: nothing left.
 
@@ -85,7 +93,7 @@ def settle(runtime: Runtime, message_id: int, now: datetime) -> int:
     with runtime.session_factory() as session, session.begin():
         message = session.get(OutboundMessage, message_id)
         if message is None or message.status != SENDING:
-            return 0
+            return None
         gateway = runtime.gateway
         if message.handed_at is None:
             known = None  # claimed, but the worker died before it called the provider
@@ -115,4 +123,4 @@ def settle(runtime: Runtime, message_id: int, now: datetime) -> int:
         else:
             message.status, message.skip_reason = SKIPPED, "missed_window"
         message.updated_at = now
-    return 1
+        return message.status

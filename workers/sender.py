@@ -2,8 +2,11 @@
 
 The row is claimed atomically (``planned -> sending``), so two jobs for the
 same row cannot both send. Everything that could have changed since the row
-was planned is checked again at send time: consent, pause, crisis hold, the
-allowed window, lateness, the daily cap. A skipped message records why.
+was planned is checked again at send time: what may still go out for the peer
+(consent, pause, hold, goal and schedule: :mod:`service.outbox_rules`), the
+allowed window, lateness, the daily cap. A skipped message records why. The
+hand-off just before the provider is called checks the same rule once more, so
+a PAUSE or hold arriving after the claim still stops the text.
 
 ``send_batch`` sends many rows at once on a thread pool, so a worker keeps
 many provider requests in flight; the shared rate limiter spaces them out.
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from service import metrics
@@ -29,7 +32,6 @@ from service.messages import render_message
 from service.milestones import week_summary
 from service.models import (
     FAILED,
-    OPTED_IN,
     PLANNED,
     SENDING,
     SENT,
@@ -39,6 +41,7 @@ from service.models import (
     OutboundMessage,
     Peer,
 )
+from service.outbox_rules import AUTOMATED_KINDS, may_still_go_out, withheld_now, withheld_reason
 from service.peers import allowed_window
 from service.phones import last_four
 from service.recurrence import local_instant, within_window
@@ -47,8 +50,7 @@ from workers.rate import RateLimiter
 
 log = logging.getLogger(__name__)
 
-# Kinds the system sends on its own; welcome, direct and reply messages are not "automated".
-AUTOMATED = {"checkin", "encouragement", "milestone", "summary", "reengagement"}
+AUTOMATED = frozenset(AUTOMATED_KINDS)
 # Sent when the window opens instead of being skipped.
 DEFERRED_KINDS = {"welcome", "reengagement"}
 COUNTED_STATUSES = ("sending", "sent", "delivered", "undelivered")
@@ -118,6 +120,7 @@ def claim_and_prepare(
     ready, deferred, skipped = [], [], Counter()
     with runtime.session_factory() as session, session.begin():
         claimed = claim_many(session, list(slots), now)
+        withheld = withheld_now(session, claimed, now)
         messages, peers = load_batch(session, claimed)
         seen: set[int | None] = set()
         with session.no_autoflush:  # one flush at commit, not one per message...
@@ -126,9 +129,9 @@ def claim_and_prepare(
                     session.flush()  # ...unless a peer's earlier message must count (daily cap)
                 seen.add(message.peer_id)
                 with handling_nudge(message.id):
-                    verdict = check_and_render(
-                        runtime, session, message, peers.get(message.peer_id), now
-                    )
+                    peer = peers.get(message.peer_id)
+                    why = withheld.get(message.id)
+                    verdict = check_and_render(runtime, session, message, peer, now, why)
                 if verdict is None:
                     body, slot = message.body or "", slots[message.id]
                     ready.append(Ready(message.id, message.to_phone, body, message.kind, slot))
@@ -199,13 +202,18 @@ def load_batch(
 
 
 def check_and_render(
-    runtime: Runtime, session: Session, message: OutboundMessage, peer: Peer | None, now: datetime
+    runtime: Runtime,
+    session: Session,
+    message: OutboundMessage,
+    peer: Peer | None,
+    now: datetime,
+    withheld: str | None,
 ) -> str | None:
     """The send-time checks, then the body; None when the message may go now.
 
     A template that cannot render fails its own row, not the whole batch.
     """
-    verdict = check_before_send(runtime, session, message, peer, now)
+    verdict = check_before_send(runtime, session, message, peer, now, withheld)
     if verdict is not None:
         return verdict
     if message.kind == "summary" and nothing_done_this_week(session, message, peer, now):
@@ -237,7 +245,7 @@ def wait_until(moment: float) -> None:
 
 def provide(runtime: Runtime, item: Ready) -> tuple[Ready, str | GatewayError | None]:
     """Hand one message to the gateway at its slot: the provider id, the error, or None
-    when it was cancelled (STOP, pause) after it was claimed."""
+    when it was cancelled or withheld (STOP, PAUSE, a hold...) after it was claimed."""
     with handling_nudge(item.id):
         wait_until(item.slot)
         if not mark_handed(runtime, item.id):
@@ -250,19 +258,30 @@ def provide(runtime: Runtime, item: Ready) -> tuple[Ready, str | GatewayError | 
 
 
 def mark_handed(runtime: Runtime, message_id: int) -> bool:
-    """Record that the provider is about to be called; False if the row was cancelled.
+    """Record that the provider is about to be called; False if the row was cancelled,
+    or the rule (:mod:`service.outbox_rules`) withholds it now: then it is skipped.
 
     After a crash the reconciler knows a row without this never left: it is planned
     again instead of being written off as unconfirmed.
     """
     table = OutboundMessage.__table__
+    now = runtime.now()
+    claimed = and_(table.c.id == message_id, table.c.status == SENDING, table.c.handed_at.is_(None))
     with runtime.engine.begin() as connection:
-        result = connection.execute(
-            table.update()
-            .where(table.c.id == message_id, table.c.status == SENDING, table.c.handed_at.is_(None))
-            .values(handed_at=runtime.now())
-        )
-    return result.rowcount == 1
+        handed = connection.execute(
+            table.update().where(claimed, may_still_go_out(now)).values(handed_at=now)
+        ).rowcount
+        withheld = None
+        if not handed:
+            withheld = connection.scalar(
+                table.update()
+                .where(claimed)
+                .values(status=SKIPPED, skip_reason=withheld_reason(now), updated_at=now)
+                .returning(table.c.skip_reason)
+            )
+    if withheld is not None:
+        metrics.count(runtime.redis, "peernudge_nudges_skipped", reason=withheld)
+    return handed == 1
 
 
 def record_results(
@@ -346,17 +365,23 @@ def skip(message: OutboundMessage, reason: str, now: datetime) -> str:
 
 
 def check_before_send(
-    runtime: Runtime, session: Session, message: OutboundMessage, peer: Peer | None, now: datetime
+    runtime: Runtime,
+    session: Session,
+    message: OutboundMessage,
+    peer: Peer | None,
+    now: datetime,
+    withheld: str | None,
 ) -> str | None:
-    """None when the message may go now; otherwise the outcome it was given."""
-    if peer is None or peer.consent != OPTED_IN:
-        return skip(message, "not_opted_in", now)
+    """None when the message may go now; otherwise the outcome it was given.
+
+    ``withheld`` is the rule's verdict for the row (consent, pause, hold, goal).
+    """
+    if withheld is not None or peer is None:
+        return skip(message, withheld or "not_opted_in", now)
     if message.kind not in AUTOMATED and message.kind not in DEFERRED_KINDS:
         return None
-    if message.kind in AUTOMATED:
-        reason = automated_block(runtime, peer, message, now)
-        if reason is not None:
-            return skip(message, reason, now)
+    if message.kind in AUTOMATED and too_late(runtime, message, now):
+        return skip(message, "missed_window", now)  # hours late is worse than not at all
     window = allowed_window(runtime.settings, peer)
     local = now.astimezone(ZoneInfo(peer.timezone))
     if not within_window(local.time(), *window):
@@ -369,19 +394,8 @@ def check_before_send(
     return None
 
 
-def automated_block(
-    runtime: Runtime, peer: Peer, message: OutboundMessage, now: datetime
-) -> str | None:
-    """Why an automated message must not go now, or None."""
-    if peer.paused_until and peer.paused_until > now:
-        return "paused"
-    # After crisis language no automated text for a day (a cheerful check-in would be
-    # wrong); after an unclear opt-out none until it is resolved.
-    if peer.hold_until and peer.hold_until > now:
-        return peer.hold_reason or "crisis_hold"
-    if message.due_at < now - timedelta(minutes=runtime.settings.missed_grace_minutes):
-        return "missed_window"  # hours late is worse than not at all
-    return None
+def too_late(runtime: Runtime, message: OutboundMessage, now: datetime) -> bool:
+    return message.due_at < now - timedelta(minutes=runtime.settings.missed_grace_minutes)
 
 
 def defer_to_window(message: OutboundMessage, local: datetime, opens: time, now: datetime) -> str:

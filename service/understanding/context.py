@@ -46,7 +46,8 @@ YES_AGAIN = re.compile(
 KEEP_WORDS = re.compile(
     r"^(keep|keep (them|it|going|the texts|sending)|no keep|it is fine|its fine|i am fine|"
     r"never mind|no (it is|its) (fine|ok|okay)|they are fine|i am good|all good|mantener|"
-    r"esta bien|estan bien|sigan|siganlos|seguir|seguir igual|no importa|dejalo asi|asi esta bien)\b"
+    r"esta bien|estan bien|sigan|siganlos|seguir|seguir igual|no importa|dejalo asi"
+    r"|asi esta bien)\b"
 )
 
 

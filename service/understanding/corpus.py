@@ -60,18 +60,8 @@ def load(split: str | None = "heldout", directory: Path = CORPUS_DIR) -> list[Ex
                 goals=tuple(state.get("goals") or ()),
                 asked=asked(state),
             )
-            examples.append(
-                Example(
-                    row["id"],
-                    row["text"],
-                    row["lang"],
-                    row["label"],
-                    row.get("number"),
-                    row.get("time"),
-                    context,
-                    row["split"],
-                )  # fmt: skip
-            )
+            fields = (row["id"], row["text"], row["lang"], row["label"], row.get("number"))
+            examples.append(Example(*fields, row.get("time"), context, row["split"]))
     return examples
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 from functools import cache
+from itertools import pairwise
 
 from service.understanding.normalise import DATA_DIR
 
@@ -27,7 +28,7 @@ def features(text: str) -> set[str]:
     """Words, word pairs, and four-letter pieces of words (for misspellings)."""
     tokens = text.split()
     found = {f"w:{token}" for token in tokens}
-    found |= {f"b:{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)}
+    found |= {f"b:{a} {b}" for a, b in pairwise(tokens)}
     for token in tokens:
         padded = f"<{token}>"
         found |= {f"c:{padded[i : i + 4]}" for i in range(max(1, len(padded) - 3))}

@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
+from rapidfuzz.distance import OSA, DamerauLevenshtein, Levenshtein
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "understanding"
 
@@ -31,7 +31,7 @@ EMOJI_WORDS = {
     "\U0001f44e": " thumbsdown ", "\u274c": " thumbsdown ", "\u274e": " thumbsdown ",
     "\U0001f52b": " gun ", "\U0001f48a": " pills ", "\U0001faa2": " rope ",
     "\U0001f52a": " knife ", "\u26b0": " coffin ", "\U0001faa6": " grave ",
-    "\U0001f6d1": " stop ", "\u270b": " stophand ",
+    "\U0001f6d1": " stopsign ", "\u270b": " stophand ",
 }  # fmt: skip
 # Characters that change how a word reads but are not letters: kept as separators.
 APOSTROPHES = "'\u2019\u2018`\u00b4"
@@ -73,6 +73,7 @@ def surface(body: str) -> str:
     for mark in APOSTROPHES:
         text = text.replace(mark, "")
     text = re.sub(r"(\d)\s*/\s*5\b", r"\1 out of 5", text)  # a mood written 4/5
+    text = re.sub(r"\bw\s*/\s*o\b", " without ", text)  # "better w/o me"
     text = re.sub(r"(?<=\d):(?=\d)", "\x01", text)  # protect the colon of a time
     text = re.sub(r"[^a-z0-9\x01]+", " ", text).replace("\x01", ":")
     return " ".join(text.split())
@@ -130,7 +131,7 @@ def correct(token: str) -> str:
     match = process.extractOne(
         token, fuzzy_targets(), scorer=DamerauLevenshtein.normalized_similarity
     )
-    if match and match[1] >= similarity_needed(token) and match[0][0] == token[0]:
+    if match and match[1] >= similarity_needed(token) and is_slip(token, match[0]):
         return vocabulary()[match[0]]
     return token
 
@@ -140,7 +141,46 @@ def similarity_needed(token: str) -> float:
     return 0.8 if len(token) < 8 else 0.75
 
 
+def is_slip(token: str, target: str) -> bool:
+    """Whether ``token`` reads as a typing slip of ``target``, not another word.
+
+    A letter left out, doubled or swapped ("sucidal", "stiop", "pasue") is a
+    slip. One letter *replaced* by another mostly makes a different real word
+    ("dying" and "doing", "noise" and "noose", "razon" and "razor"), so in a
+    word under eight letters it is not corrected, and a longer word may have
+    at most one. A word under ten letters may have one slip, a longer one
+    two ("escribir" is not "escribirme"). Same first letter always.
+    """
+    if token[0] != target[0]:
+        return False
+    distance = OSA.distance(token, target)
+    if distance > (1 if len(token) < 10 else 2):
+        return False
+    if distance == 1 and sorted(token) == sorted(target):
+        return True  # two neighbouring letters swapped
+    replaced = sum(op.tag == "replace" for op in Levenshtein.editops(token, target))
+    return replaced == 0 if len(token) < 8 else replaced <= 1
+
+
+# Text-speak that depends on the words around it: "2" is "to" only after a
+# verb that takes "to" and before a word that is not a count ("want 2 die",
+# but "need 2 days"); "boy" is the Spanish "voy" only before "a".
+IN_CONTEXT = (
+    (
+        re.compile(
+            r"\b(want|going|need|wish|trying|try|ready|about|how|afraid|scared|tired|used|able)"
+            r" 2 (?!(days?|weeks?|months?|hours?|goals?|texts?|times?|am|pm|more|of)\b)(?=[a-z]{2})"
+        ),
+        r"\1 to ",
+    ),
+    (re.compile(r"(^|\b(me|no|ya|yo|te|se|lo|la|le) )boy a\b"), r"\1voy a"),
+)
+
+
 def normalise(body: str) -> Normalised:
     """The reader form of a text (see the module docstring)."""
     words = [correct(token) for token in surface(body[:2000]).split()]
-    return Normalised(" ".join(" ".join(words).split()), body or "")
+    text = " ".join(" ".join(words).split())
+    for pattern, replacement in IN_CONTEXT:
+        text = pattern.sub(replacement, text)
+    return Normalised(text, body or "")

@@ -8,13 +8,19 @@ removed before the patterns look, so they never decide anything.
 
 from __future__ import annotations
 
+import re
+
 from service.understanding.model import possibly_crisis
-from service.understanding.normalise import Normalised
+from service.understanding.normalise import Normalised, normalise
 from service.understanding.patterns import first_match, without, words
 
 CRISIS = "crisis.txt"
 OPT_OUT = "opt_out.txt"
 CLEAR, POSSIBLE = "clear", "possible"
+# Where one sentence ends and the next begins, in what the peer wrote.
+SENTENCE_BREAK = re.compile(r"[.,;:!?\n()\u00a1\u00bf]+")
+# Laughing and winking emoji: a "stop" said in fun (words are in [joking]).
+JOKING = re.compile(r"\U0001f602|\U0001f923|\U0001f606|\U0001f605|\U0001f61c|\U0001f61d|\U0001f92a")
 
 
 def crisis_level(text: Normalised) -> str | None:
@@ -27,39 +33,74 @@ def crisis_level(text: Normalised) -> str | None:
 
 
 def pattern_level(text: Normalised) -> str | None:
-    """What the reviewed crisis patterns alone say of a text."""
+    """What the reviewed crisis patterns alone say of a text.
+
+    ``[not]`` spans (idioms, safe references: "a year ago I wanted to die, now
+    I'm doing better") are removed first. ``[past]`` spans (a past reference
+    with nothing to say it is over: "last year I wanted to die") cannot make a
+    reading clear on their own, but they still make it possible.
+    """
     cleaned = without(text.text, CRISIS)
-    if first_match(cleaned, CRISIS, "clear"):
+    present = without(cleaned, CRISIS, "past")
+    if first_match(present, CRISIS, "clear"):
         return CLEAR
-    if first_match(cleaned, CRISIS, "possible"):
+    if first_match(cleaned, CRISIS, "clear") or first_match(cleaned, CRISIS, "possible"):
         return POSSIBLE
     return None
 
 
-def is_keyword_message(text: Normalised) -> bool:
+def is_keyword_message(text: str) -> bool:
     """STOP and its synonyms as the whole message, with only filler words around."""
     keywords, fillers = words(OPT_OUT, "keyword"), words(OPT_OUT, "filler")
-    phrases = sorted(keywords | fillers, key=lambda p: -len(p.split()))
-    tokens, found_keyword = text.tokens, False
-    while tokens:
-        for phrase in phrases:
-            size = len(phrase.split())
-            if " ".join(tokens[:size]) == phrase:
-                found_keyword = found_keyword or phrase in keywords
-                tokens = tokens[size:]
-                break
-        else:
-            return False
-    return found_keyword
+    if text in keywords:
+        return True
+    remaining, has_keyword = f" {text} ", False
+    for phrase in sorted(fillers | keywords, key=len, reverse=True):
+        spaced = f" {phrase} "
+        while spaced in remaining:  # "stop stop stop": every one, not every other
+            has_keyword = has_keyword or phrase in keywords
+            remaining = remaining.replace(spaced, " ")
+    return has_keyword and not remaining.strip()
+
+
+def sentences(text: Normalised) -> list[str]:
+    """The text's sentences (split at punctuation) in reader form."""
+    parts = SENTENCE_BREAK.split(text.raw[:2000])
+    return [normalise(part).text for part in parts if part.strip()]
+
+
+def has_keyword_sentence(text: Normalised) -> bool:
+    """A last sentence that is STOP and fillers alone: "Not interested. Please remove."
+
+    "I'm sick of these texts. Stop." asks us to stop as plainly as "STOP" does.
+    An earlier sentence counts only when the rest insists or complains
+    ("Stop. I never signed up for this"), not in "Stop, you guys are too
+    sweet"; a message that laughs or jokes is left to the other patterns.
+    """
+    if JOKING.search(text.raw) or first_match(text.text, OPT_OUT, "joking"):
+        return False
+    parts = [is_keyword_message(without(part, OPT_OUT)) for part in sentences(text)]
+    if not any(parts):
+        return False
+    return parts[-1] or first_match(text.text, OPT_OUT, "insisting") is not None
 
 
 def opt_out_level(text: Normalised) -> str | None:
-    """``clear``, ``possible`` or None for a request to stop the texts."""
-    if is_keyword_message(text):
-        return CLEAR
+    """``clear``, ``possible`` or None for a request to stop the texts.
+
+    ``[not]`` spans never count. ``[tentative]`` spans ("I might want to stop
+    these soon", "is there a way to turn these off?") make it possible, never
+    clear. A clear request limited in time ("stop for a week") is only
+    possible here: the commands read it as a pause, or we ask.
+    """
     cleaned = without(text.text, OPT_OUT)
-    if first_match(cleaned, OPT_OUT, "clear"):
+    if is_keyword_message(cleaned):  # "por fin" and "don't stop" are not STOP
         return CLEAR
-    if first_match(cleaned, OPT_OUT, "unclear"):
+    firm = without(cleaned, OPT_OUT, "tentative")
+    if first_match(firm, OPT_OUT, "clear") or has_keyword_sentence(text):
+        if first_match(cleaned, OPT_OUT, "pause"):
+            return POSSIBLE
+        return CLEAR
+    if firm != cleaned or first_match(cleaned, OPT_OUT, "unclear"):
         return POSSIBLE
     return None

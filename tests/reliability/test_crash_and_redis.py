@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from service.models import PLANNED, SENDING, Goal, OutboundMessage, Peer
+from service.models import PLANNED, SENDING, Goal, OutboundMessage, Peer, Schedule
 from service.redis_server import EmbeddedRedis
 from service.runtime import build_runtime, set_runtime
 from tests.daytime import daytime_zone
@@ -63,6 +63,16 @@ def plan_nudges(runtime, specialist_id: int, count: int) -> list[tuple[int, date
                 for i in range(count)
             ],
         )
+        # Each goal asks through its check-in schedule (planned far ahead: the rows below
+        # stand for its due occurrences); a goal without one counts as paused.
+        conn.execute(
+            insert(Schedule),
+            [
+                {"goal_id": 1000 + i, "kind": "checkin", "days": "daily", "times": "09:00",
+                 "active": True, "next_due_at": now + timedelta(days=1), "created_at": now}
+                for i in range(count)
+            ],
+        )  # fmt: skip
         conn.execute(
             insert(OutboundMessage),
             [
@@ -118,22 +128,45 @@ def drained(runtime, quiet: float = 3.0, limit: float = 60.0) -> None:
         time.sleep(0.2)
 
 
-def finish(runtime, worker_settings, fake, workers: list) -> None:
-    """Let the workers drain, then do what the planner's reconciler does after a crash.
+def finish(runtime, worker_settings, fake, workers: list) -> Counter:
+    """Let the workers drain, then do what the planner's reconciler does after a crash;
+    return how many rows killed workers had left mid-send (before or after the hand-off).
 
     The reconciler only touches rows stuck in ``sending`` for minutes; the test
     jumps the clock instead of waiting, so it first stops every worker: a live
     worker's send must never look stuck.
     """
+    recovered: Counter = Counter()
     for _ in range(5):
         drained(runtime)
         for worker in workers:
             kill_hard(worker)
+        recovered += left_mid_send(runtime)
         settle(runtime, timedelta(minutes=6))  # stuck rows: sent if Twilio has them, else planned
         counts = statuses(runtime)
         if counts[PLANNED] == 0 and counts[SENDING] == 0:
-            return
+            return recovered
         workers[:] = [start_worker(worker_settings, fake) for _ in range(2)]
+    return recovered
+
+
+def left_mid_send(runtime) -> Counter:
+    """Rows in ``sending`` whose worker is dead: claimed only, or handed to the provider."""
+    with runtime.session_factory() as session:
+        handed = session.scalars(
+            select(OutboundMessage.handed_at.is_not(None)).where(OutboundMessage.status == SENDING)
+        )
+        return Counter("after_hand_off" if h else "before_hand_off" for h in handed)
+
+
+def resent_after_recovery(runtime) -> int:
+    """Rows sent on a later attempt than their first claim: what recovery actually did."""
+    with runtime.session_factory() as session:
+        return session.scalar(
+            select(func.count()).where(
+                OutboundMessage.status == "sent", OutboundMessage.attempts > 1
+            )
+        )
 
 
 def duplicates(fake) -> int:
@@ -169,7 +202,7 @@ def test_sigkilled_workers_never_send_twice_and_lose_nothing(
             kill_hard(workers[victim])
             kills += 1
             workers[victim] = start_worker(worker_settings, fake_twilio)
-        finish(engine_runtime, worker_settings, fake_twilio, workers)
+        recovered = finish(engine_runtime, worker_settings, fake_twilio, workers)
     finally:
         for worker in workers:
             kill_hard(worker)
@@ -178,6 +211,9 @@ def test_sigkilled_workers_never_send_twice_and_lose_nothing(
         "crash",
         nudges=count,
         kills=kills,
+        recovered_before_hand_off=recovered["before_hand_off"],
+        recovered_after_hand_off=recovered["after_hand_off"],
+        sent_on_a_later_attempt=resent_after_recovery(engine_runtime),
         sent=counts["sent"],
         skipped=counts["skipped"],
         failed=counts["failed"],
@@ -214,8 +250,9 @@ def test_redis_lost_mid_run_loses_nothing_and_doubles_nothing(
         server.start()
         runtime.redis.connection_pool.reset()
         workers = [start_worker(worker_settings, fake_twilio) for _ in range(2)]
-        finish(runtime, worker_settings, fake_twilio, workers)
+        recovered = finish(runtime, worker_settings, fake_twilio, workers)
         counts = statuses(runtime)
+        later = resent_after_recovery(runtime)
     finally:
         for worker in workers:
             kill_hard(worker)
@@ -224,6 +261,9 @@ def test_redis_lost_mid_run_loses_nothing_and_doubles_nothing(
     report(
         "redis_lost",
         nudges=count,
+        recovered_before_hand_off=recovered["before_hand_off"],
+        recovered_after_hand_off=recovered["after_hand_off"],
+        sent_on_a_later_attempt=later,
         sent=counts["sent"],
         skipped=counts["skipped"],
         failed=counts["failed"],

@@ -18,7 +18,7 @@ from service.models import (
 )
 from tests.conftest import enrol
 from tests.reliability.scale import report, scaled
-from tests.signing import inbound_form, signed_post
+from tests.signing import inbound_form, signed_post, status_form
 from workers.sender import send_message
 
 
@@ -46,7 +46,7 @@ def test_tripled_webhooks_in_random_order_take_effect_once(client, runtime, spec
         requests += [("/sms/inbound", form)] * 3
     for provider_id in provider_ids:
         for status in ("sent", "delivered"):
-            requests += [("/sms/status", {"MessageSid": provider_id, "MessageStatus": status})] * 3
+            requests += [("/sms/status", status_form(provider_id, status))] * 3
     random.Random(3).shuffle(requests)
     answers: dict[str, set[bytes]] = {}
     for path, form in requests:
