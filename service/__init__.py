@@ -152,6 +152,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask, settings: Settings) -> None:
     from service import (
         admin,
+        alert_pages,
         api,
         auth,
         dashboard,
@@ -171,6 +172,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(plan_views.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(alert_pages.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies
     app.register_blueprint(api.bp)
     if settings.sms_gateway == "simulator":

@@ -19,6 +19,7 @@ from service.auth import RESET_LINK_HOURS, end_sessions, hash_password, reset_li
 from service.dashboard import audit, peer_or_404
 from service.models import AuditEvent, Peer, Specialist
 from service.passwords import PasswordError, check_new_password
+from service.phones import PhoneError, normalize_phone
 from service.request_input import whole_number
 from service.web import runtime
 
@@ -33,7 +34,13 @@ class AccountError(ValueError):
 
 
 def create_specialist(
-    session: Session, email: str, name: str, password: str, role: str = "specialist"
+    session: Session,
+    email: str,
+    name: str,
+    password: str,
+    role: str = "specialist",
+    phone: str | None = None,
+    region: str = "US",
 ) -> Specialist:
     """A new specialist account (the CLI and the admin page both use this)."""
     email, name = email.strip().lower(), " ".join(name.split())
@@ -50,9 +57,28 @@ def create_specialist(
     if session.scalar(select(Specialist.id).where(func.lower(Specialist.email) == email)):
         raise AccountError(f"a specialist with email {email} already exists")
     person = Specialist(email=email, name=name, password_hash=hash_password(password), role=role)
+    set_phone(session, person, phone, region)
     session.add(person)
     session.flush()
     return person
+
+
+def set_phone(session: Session, person: Specialist, raw: str | None, region: str = "US") -> None:
+    """A staff mobile for alerts, stored as E.164 (empty clears it); AccountError if it is
+    not a textable number or belongs to a peer or another specialist."""
+    if not (raw or "").strip():
+        person.phone = None
+        return
+    try:
+        phone = normalize_phone(raw or "", region)
+    except PhoneError as error:
+        raise AccountError(str(error)) from None
+    other = session.scalar(select(Specialist.id).where(Specialist.phone == phone))
+    if other is not None and other != person.id:
+        raise AccountError(f"{phone} is already another specialist's number")
+    if session.scalar(select(Peer.id).where(Peer.phone == phone)) is not None:
+        raise AccountError(f"{phone} is a peer's number; staff alerts need the staff phone")
+    person.phone = phone
 
 
 def admin_required(view: Any) -> Any:
@@ -113,6 +139,8 @@ def create() -> Response:
                 form.get("name", ""),
                 form.get("password", ""),
                 form.get("role", "specialist"),
+                form.get("phone"),
+                runtime().settings.default_region,
             )
             audit(session, "specialist created", None, email=person.email, role=person.role)
         flash(f"{person.name} can sign in now.", "status")

@@ -111,14 +111,17 @@ def _env() -> dict[str, str]:
 
 @cli.command()
 def worker() -> None:
-    """Run one RQ worker on the nudges queue (with RQ's scheduler)."""
+    """Run one RQ worker on the alerts and nudges queues (with RQ's scheduler).
+
+    Staff alerts come first: RQ takes from the queues in order, so an alert never
+    waits behind queued nudges."""
     from rq import Worker
 
     rt = runtime()
     if rt.queue is None:
         raise CliError("REDIS_URL is not set; the worker needs Redis")
     warm_up(rt)
-    Worker([rt.queue], connection=rt.redis).work(with_scheduler=True)
+    Worker([rt.alert_queue, rt.queue], connection=rt.redis).work(with_scheduler=True)
 
 
 def warm_up(rt: Runtime) -> None:
@@ -127,7 +130,6 @@ def warm_up(rt: Runtime) -> None:
     RQ forks a work horse per job; imports, compiled templates and the twilio
     client's lazily loaded API modules made here are inherited by every fork.
     """
-    import workers.sender  # noqa: F401  (imported for the fork to inherit)
     from service.messages import TEMPLATES_DIR, environment
 
     env = environment(str(TEMPLATES_DIR))
@@ -142,6 +144,8 @@ def warm_up(rt: Runtime) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def planner(once: bool, as_json: bool) -> None:
     """Plan due nudges every minute (safe to run on several machines)."""
+    from workers.alerts import escalate
+    from workers.digest import send_digests
     from workers.planner import plan_due, run_forever
     from workers.reconciler import reconcile
 
@@ -149,10 +153,11 @@ def planner(once: bool, as_json: bool) -> None:
     if not once:
         run_forever(rt)
         return
+    alerted, digests = escalate(rt), send_digests(rt)
     planned, fixed = plan_due(rt), reconcile(rt)
-    emit(
-        as_json, {"planned": planned, "reconciled": fixed}, f"planned {planned}, reconciled {fixed}"
-    )
+    data = {"planned": planned, "reconciled": fixed, "alert_notifications": alerted,
+            "digests": digests}  # fmt: skip
+    emit(as_json, data, f"planned {planned}, reconciled {fixed}, alert notifications {alerted}")
 
 
 @cli.command()
@@ -204,8 +209,11 @@ def specialist() -> None:
 @click.option("--name", required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--admin", is_flag=True, help="May see every caseload and manage specialists.")
+@click.option("--phone", default=None, help="Mobile number for urgent alerts (and ACK replies).")
 @click.option("--json", "as_json", is_flag=True)
-def specialist_create(email: str, name: str, password: str, admin: bool, as_json: bool) -> None:
+def specialist_create(
+    email: str, name: str, password: str, admin: bool, phone: str | None, as_json: bool
+) -> None:
     """Create a specialist who can sign in to the dashboard."""
     from service.admin import AccountError, create_specialist
 
@@ -213,8 +221,11 @@ def specialist_create(email: str, name: str, password: str, admin: bool, as_json
     try:
         with db.transaction(rt.session_factory) as session:
             role = "admin" if admin else "specialist"
-            person = create_specialist(session, email, name, password, role)
-            data = {"id": person.id, "email": person.email, "name": person.name, "role": role}
+            person = create_specialist(
+                session, email, name, password, role, phone, rt.settings.default_region
+            )
+            data = {"id": person.id, "email": person.email, "name": person.name, "role": role,
+                    "phone": person.phone}  # fmt: skip
     except AccountError as error:
         raise CliError(str(error)) from None
     emit(as_json, data, f"created specialist {data['email']}")

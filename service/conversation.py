@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import flags, metrics, peer_changes, plans
+from service import alerts, flags, metrics, peer_changes, plans
 from service.consent import record_opt_in, record_opt_out
 from service.messages import render_message
 from service.models import (
@@ -230,6 +230,11 @@ def respond(turn: Turn) -> str | None:
     if turn.sms.opt_out_type:  # Twilio matched the keyword and has answered the peer itself
         record_twilio_keyword(turn)
         return None
+    staff = alerts.handle_staff_text(
+        turn.session, turn.runtime, turn.sms.from_phone, turn.sms.body, turn.now
+    )
+    if staff is not None:  # a staff member's phone (ACK): never a peer's or a stranger's text
+        return staff or None
     intent = turn.reading.intent
     if intent in CRISIS_INTENTS:  # crisis first, whoever writes and whatever else it says
         return with_extra_replies(turn, answer_crisis(turn))
@@ -351,7 +356,7 @@ def handle_crisis(turn: Turn) -> str:
     """
     possible = turn.reading.intent == "possible_crisis"
     turn.session.add(
-        Flag(
+        flag := Flag(
             peer_id=turn.peer.id,
             kind=turn.reading.intent,
             urgent=True,
@@ -364,9 +369,11 @@ def handle_crisis(turn: Turn) -> str:
     )
     hold(turn, turn.now + CRISIS_HOLD, "crisis_hold")
     turn.audit("crisis_hold", until=turn.peer.hold_until.isoformat(), possible=possible)
+    reach = alerts.open_alert(turn.session, turn.runtime, flag, turn.now)  # staff are told
+    told = {"told": reach.told, "seen_at": reach.seen_at}
     if turn.peer.consent == OPTED_OUT:
-        return turn.reply("crisis")
-    return turn.reply("possible_crisis" if possible else "crisis")
+        return turn.reply("crisis", **told)
+    return turn.reply("possible_crisis" if possible else "crisis", **told)
 
 
 CRISIS_HOLD = timedelta(hours=24)

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service import charts, peer_changes, plans
+from service import alerts, charts, peer_changes, plans
 from service.flags import KIND_LABELS, attention_key
 from service.models import (
     OPTED_IN,
@@ -54,6 +54,19 @@ def visible_peers(session: Session):
 
 def peer_or_404(session: Session, peer_id: int) -> Peer:
     peer = session.scalar(visible_peers(session).where(Peer.id == peer_id))
+    if peer is None:
+        abort(404)
+    return peer
+
+
+def alerted_peer_or_404(session: Session, peer_id: int) -> Peer:
+    """The peer page's permission: the caseload's, plus anyone an alert about this peer
+    was sent to (the on-call specialist must be able to see whom to call)."""
+    peer = session.scalar(visible_peers(session).where(Peer.id == peer_id))
+    if peer is None and alerts.was_alerted_about(session, current_user.id, peer_id):
+        peer = session.scalar(
+            select(Peer).options(selectinload(Peer.goals)).where(Peer.id == peer_id)
+        )
     if peer is None:
         abort(404)
     return peer
@@ -170,8 +183,35 @@ def caseload():
         ]
         rows.sort(key=lambda row: (attention_key(row["flags"]), row["peer"].display_name.lower()))
         return render_template(
-            "caseload.html", rows=rows, now=now, labels=KIND_LABELS, national_format=national_format
+            "caseload.html",
+            rows=rows,
+            now=now,
+            labels=KIND_LABELS,
+            national_format=national_format,
+            summary=flag_summary(session),
         )
+
+
+def flag_summary(session: Session) -> dict[str, int]:
+    """Open flags on the visible caseload: how many are urgent, and the newest flag's id
+    (the caseload page polls this to know when to refresh)."""
+    visible = visible_peers(session).with_only_columns(Peer.id)
+    row = session.execute(
+        select(
+            func.count(Flag.id).filter(Flag.urgent),
+            func.count(Flag.id),
+            func.max(Flag.id),
+        ).where(Flag.peer_id.in_(visible), Flag.resolved_at.is_(None))
+    ).one()
+    return {"urgent": row[0] or 0, "open": row[1] or 0, "latest": row[2] or 0}
+
+
+@bp.get("/caseload/summary.json")
+@login_required
+def caseload_summary():
+    """What the caseload page polls: counts of open flags (no names, no words)."""
+    with runtime().session_factory() as session:
+        return flag_summary(session)
 
 
 def enrolment_from(form: Any) -> Enrolment:
@@ -279,7 +319,7 @@ def upcoming(session: Session, peer: Peer, count: int = 5) -> list[datetime]:
 def peer_page(peer_id: int):
     now = runtime().now()
     with runtime().session_factory() as session:
-        peer = peer_or_404(session, peer_id)
+        peer = alerted_peer_or_404(session, peer_id)
         today = now.astimezone(ZoneInfo(peer.timezone)).date()
         context = {
             "peer": peer,
@@ -306,6 +346,7 @@ def peer_page(peer_id: int):
                 .where(ConsentEvent.phone == peer.phone)
                 .order_by(ConsentEvent.created_at)
             ).all(),
+            "alerts": alerts.alerts_by_flag(session, peer.id),
             "flags": session.scalars(
                 select(Flag)
                 .where(Flag.peer_id == peer.id)
@@ -380,11 +421,17 @@ def resolve_flag(flag_id: int):
         if flag is None:
             abort(404)
         peer = peer_or_404(session, flag.peer_id)  # the same permission as the peer page
+        note = (request.form.get("note") or "").strip()[:1000] or None
+        if flag.urgent and note is None:
+            flash("Not resolved: say what was done (a crisis needs a note).", "error")
+            return redirect(url_for("dashboard.peer_page", peer_id=flag.peer_id), code=303)
         if flag.kind == "possible_opt_out":  # the specialist resolved it with the peer
             peer_changes.release_hold(session, peer, "opt_out_unclear", rt.now())
         flag.resolved_at, flag.resolved_by = rt.now(), current_user.id
-        flag.resolution_note = (request.form.get("note") or "").strip()[:1000] or None
+        flag.resolution_note = note
         audit(session, "flag_resolved", flag.peer_id, flag=flag.id, kind=flag.kind)
+        alerts.close_for_flag(session, flag.id, rt.now())  # its alert stops escalating
+        alerts.plan_follow_up(session, flag, rt.now())  # after a crisis, a contact within 48 h
         peer_id = flag.peer_id
     if request.form.get("next") == "caseload":
         return redirect(url_for("dashboard.caseload"))
@@ -440,7 +487,7 @@ def csv_download(rows: list[list[Any]], filename: str) -> Response:
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    """The specialist's own settings: the time zone dashboard times are shown in."""
+    """The specialist's own settings: time zone, mobile for alerts, quiet hours."""
     from zoneinfo import available_timezones
 
     if request.method == "POST":
@@ -448,12 +495,40 @@ def account():
         if zone not in available_timezones():
             flash(f"Not saved: {zone!r} is not a time zone name like America/Chicago.", "error")
             return account_page(zone, status=400)
-        with runtime().session_factory() as session, session.begin():
-            session.get(Specialist, current_user.id).timezone = zone
-            audit(session, "time zone changed", None, timezone=zone)
-        flash(f"Times are now shown in {zone} too.", "status")
+        problem = save_account(zone, request.form)
+        if problem:
+            flash(f"Not saved: {problem}.", "error")
+            return account_page(zone, status=400)
+        flash(f"Saved. Times are now shown in {zone} too.", "status")
         return redirect(url_for("dashboard.account"), code=303)
     return account_page(current_user.timezone)
+
+
+def save_account(zone: str, form: Any) -> str | None:
+    """Save the account form; the problem (nothing saved) or None."""
+    from service.admin import AccountError, set_phone  # admin imports this module
+
+    try:
+        quiet = preferred_window(
+            {"window_start": form.get("quiet_start"), "window_end": form.get("quiet_end")}
+        )
+        preferred_window({"window_start": form.get("digest_time")})
+    except ValueError:
+        return "quiet hours and the digest time must look like 20:00"
+    try:
+        with runtime().session_factory() as session, session.begin():
+            person = session.get(Specialist, current_user.id)
+            person.timezone = zone
+            set_phone(session, person, form.get("phone"), runtime().settings.default_region)
+            person.quiet_start, person.quiet_end = quiet
+            person.digest_time = preferred_window({"window_start": form.get("digest_time")})[0]
+            if form.get("digest_channel") in ("email", "sms"):
+                person.digest_channel = form["digest_channel"]
+            audit(session, "account changed", None, timezone=zone, phone_set=bool(person.phone),
+                  quiet=[t.strftime("%H:%M") if t else None for t in quiet])  # fmt: skip
+    except AccountError as error:
+        return str(error)
+    return None
 
 
 def account_page(zone: str, new_token: str | None = None, status: int = 200):
@@ -463,8 +538,9 @@ def account_page(zone: str, new_token: str | None = None, status: int = 200):
             .where(ApiToken.specialist_id == current_user.id)
             .order_by(ApiToken.created_at.desc())
         ).all()
+        person = session.get(Specialist, current_user.id)
         return render_template(
-            "account.html", zone=zone, tokens=tokens, new_token=new_token
+            "account.html", zone=zone, tokens=tokens, new_token=new_token, person=person
         ), status
 
 

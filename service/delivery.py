@@ -23,6 +23,7 @@ from service.models import (
     SENDING,
     SENT,
     UNDELIVERED,
+    AlertNotification,
     OutboundMessage,
     Peer,
 )
@@ -66,7 +67,8 @@ def apply_status_callback(runtime: Runtime, provider_id: str, status: str, code:
             .with_for_update()
         )
         if message is None:
-            log.info("status callback for unknown message id")
+            if not record_staff_delivery(session, provider_id, new, code):
+                log.info("status callback for unknown message id")
             return
         if not moves_forward(message.status, new):
             return
@@ -77,6 +79,19 @@ def apply_status_callback(runtime: Runtime, provider_id: str, status: str, code:
             apply_failure_side_effects(session, message, code, runtime.now())
     if new in (UNDELIVERED, FAILED):
         metrics.count(runtime.redis, "peernudge_delivery_failures", code=code or "none")
+
+
+def record_staff_delivery(session: Session, provider_id: str, new: str, code: str | None) -> bool:
+    """A status for a staff alert text: kept on its notification (forward only)."""
+    notification = session.scalar(
+        select(AlertNotification).where(AlertNotification.provider_id == provider_id)
+    )
+    if notification is None:
+        return False
+    if moves_forward(notification.status, new):
+        notification.status = new
+        notification.error_code = code[:20] if code else notification.error_code
+    return True
 
 
 def apply_failure_side_effects(

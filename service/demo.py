@@ -23,6 +23,7 @@ from service.recurrence import within_window
 from service.settings import Settings
 
 DEMO_EMAIL = "demo@peernudge.example"
+DEMO_PHONE = "+12125550101"
 
 
 def existing_demo_password(settings: Settings) -> str | None:
@@ -61,6 +62,7 @@ def seed_demo(session: Session, settings: Settings, now: datetime) -> bool:
         name="Jordan Rivera",
         password_hash=hash_password(demo_password(settings)),
         role="admin",
+        phone=DEMO_PHONE,  # urgent alerts arrive on "Your phone" in the simulator
     )
     session.add(specialist)
     session.flush()

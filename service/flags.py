@@ -24,6 +24,7 @@ LOW_PROGRESS = 0.3
 KIND_ORDER = [
     "crisis",
     "possible_crisis",
+    "follow_up",
     "low_mood",
     "silence",
     "delivery_failure",
@@ -39,6 +40,7 @@ KIND_LABELS = {
     "possible_crisis": "Possible crisis",
     "possible_opt_out": "May want fewer texts or none",
     "fewer": "Asked for fewer texts",
+    "follow_up": "Follow-up due",
     "low_mood": "Low mood",
     "silence": "Silence",
     "delivery_failure": "Texts failing",

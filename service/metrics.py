@@ -33,7 +33,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
-from service.models import ConsentEvent, Flag, OutboundMessage
+from service.models import Alert, ConsentEvent, Flag, OutboundMessage
 from service.runtime import Runtime
 from service.web import runtime as web_runtime
 
@@ -52,7 +52,11 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "peernudge_nudges_retried": ("Transient send failures that will be retried", ("code",)),
     "peernudge_delivery_failures": ("Undelivered/failed status callbacks, by code", ("code",)),
     "peernudge_inbound_messages": ("Inbound texts handled (duplicates excluded)", ()),
+    "peernudge_alerts_raised": ("Urgent alerts opened, by flag kind", ("kind",)),
+    "peernudge_alerts_exhausted": ("Alerts nobody acknowledged through the whole chain", ()),
 }
+ACK_HISTOGRAM_KEY = "peernudge:metrics:alert_ack_seconds"
+ACK_BUCKETS = (60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 21600.0)
 
 
 def count(redis: Redis | None, name: str, amount: int = 1, **labels: object) -> None:
@@ -81,6 +85,20 @@ def observe_webhook(redis: Redis | None, endpoint: str, seconds: float) -> None:
         log.debug("webhook latency not recorded: Redis unavailable")
 
 
+def observe_alert_acknowledged(redis: Redis | None, seconds: float) -> None:
+    """Record how long an alert waited for a person (non-cumulative buckets)."""
+    if redis is None:
+        return
+    bucket = next((str(b) for b in ACK_BUCKETS if seconds <= b), "+Inf")
+    try:
+        pipe = redis.pipeline(transaction=False)
+        pipe.hincrby(ACK_HISTOGRAM_KEY, bucket, 1)
+        pipe.hincrbyfloat(ACK_HISTOGRAM_KEY, "sum", seconds)
+        pipe.execute()
+    except RedisError:
+        log.debug("alert acknowledgement time not recorded: Redis unavailable")
+
+
 class PeerNudgeCollector:
     """Builds every metric family at scrape time."""
 
@@ -92,6 +110,7 @@ class PeerNudgeCollector:
         if redis is not None:
             yield from self.counters(redis)
             yield self.webhook_histogram(redis)
+            yield self.ack_histogram(redis)
             yield from self.queue(redis)
         yield from self.database()
 
@@ -123,6 +142,19 @@ class PeerNudgeCollector:
                 cumulative += per_bucket.get(bound, 0.0)
                 buckets.append((bound, cumulative))
             family.add_metric([endpoint], buckets, per_bucket.get("sum", 0.0))
+        return family
+
+    def ack_histogram(self, redis: Redis) -> Metric:
+        family = HistogramMetricFamily(
+            "peernudge_alert_time_to_acknowledge_seconds",
+            "From an urgent alert opening to the first acknowledgement",
+        )
+        counts = {k.decode(): float(v) for k, v in redis.hgetall(ACK_HISTOGRAM_KEY).items()}
+        cumulative, buckets = 0.0, []
+        for bound in [*(str(b) for b in ACK_BUCKETS), "+Inf"]:
+            cumulative += counts.get(bound, 0.0)
+            buckets.append((bound, cumulative))
+        family.add_metric([], buckets, counts.get("sum", 0.0))
         return family
 
     def queue(self, redis: Redis) -> Iterator[Metric]:
@@ -177,6 +209,28 @@ class PeerNudgeCollector:
             ):
                 opt_outs.add_metric([kind, source], number)
         yield from (flags, waiting, opt_outs)
+        yield from self.alerts()
+
+    def alerts(self) -> Iterator[Metric]:
+        """Open alerts, and how long the oldest unacknowledged one has waited."""
+        waiting = GaugeMetricFamily(
+            "peernudge_alerts_unacknowledged_oldest_seconds",
+            "Age of the oldest open (unacknowledged) urgent alert; 0 when none",
+        )
+        by_status = GaugeMetricFamily(
+            "peernudge_alerts", "Alerts not yet resolved, by status", labels=["status"]
+        )
+        with self.runtime.session_factory() as session:
+            oldest = session.scalar(select(func.min(Alert.opened_at)).where(Alert.status == "open"))
+            for status, number in session.execute(
+                select(Alert.status, func.count())
+                .where(Alert.status != "resolved")
+                .group_by(Alert.status)
+            ):
+                by_status.add_metric([status], number)
+        age = (self.runtime.now() - oldest).total_seconds() if oldest else 0.0
+        waiting.add_metric([], max(0.0, age))
+        yield from (waiting, by_status)
 
 
 def exposition(runtime: Runtime) -> bytes:

@@ -75,6 +75,14 @@ class Specialist(Base):
     # Times on the dashboard are shown in the peer's zone and in this one.
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     role: Mapped[str] = mapped_column(String(20), default="specialist")  # specialist | admin
+    # Staff contact for alerts: a mobile number (E.164) for urgent texts and ACK replies.
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # Their own quiet hours for non-urgent notices (local times); urgent alerts ignore them.
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    # The daily digest of non-urgent flags: at this local time (None: off), by email or sms.
+    digest_time: Mapped[time | None] = mapped_column(Time)
+    digest_channel: Mapped[str] = mapped_column(String(8), default="email")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Part of every session of this specialist; bumping it ends them all (logout,
     # password change or reset, role change, switching the account off).
@@ -323,6 +331,8 @@ class Flag(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # A follow-up contact is due by then (after a crisis); missed, it becomes an urgent alert.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditEvent(Base):
@@ -365,3 +375,113 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     specialist: Mapped[Specialist] = relationship()
+
+
+# Alert.status values
+ALERT_OPEN, ALERT_ACKNOWLEDGED = "open", "acknowledged"
+ALERT_RESOLVED, ALERT_EXHAUSTED = "resolved", "exhausted"
+
+
+class Alert(Base):
+    """An urgent flag that a person must answer: escalates until someone acknowledges.
+
+    ``position`` counts the steps of the chain already fired (0: none yet);
+    ``next_step_at`` is when the next one is due. Advancing is a conditional
+    UPDATE on ``position``, so two ticks never fire the same step.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_status_next", "status", "next_step_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flags.id"), unique=True)
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ALERT_OPEN)
+    ack_code: Mapped[str] = mapped_column(String(8))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    next_step_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_via: Mapped[str | None] = mapped_column(String(16))  # sms | dashboard | email
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    peer: Mapped[Peer] = relationship()
+    flag: Mapped[Flag] = relationship()
+    taker: Mapped[Specialist | None] = relationship(foreign_keys=[acknowledged_by])
+
+
+class AlertNotification(Base):
+    """One attempt to reach one person about an alert, on one channel.
+
+    Unique per (alert, round, step, recipient, channel): a step replayed by a
+    second worker or a lost Redis inserts nothing new. A step with nobody
+    reachable leaves one ``skipped`` row with no recipient. Round 0, step 0 is
+    the reminder to the person who acknowledged it.
+    """
+
+    __tablename__ = "alert_notifications"
+    __table_args__ = (
+        UniqueConstraint(
+            "alert_id", "round", "step", "recipient_id", "channel", name="uq_alert_notification"
+        ),
+        Index("ix_alert_notifications_status", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer)  # 1 specialist, 2 on call, 3 admins, 0 reminder
+    channel: Mapped[str] = mapped_column(String(8))  # sms | email | none
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
+    address: Mapped[str | None] = mapped_column(String(254))
+    # pending | sending | sent | delivered | undelivered | failed | skipped | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    detail: Mapped[str | None] = mapped_column(String(255))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str | None] = mapped_column(Text)
+    provider_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    link_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    alert: Mapped[Alert] = relationship()
+    recipient: Mapped[Specialist | None] = relationship()
+
+
+class OnCallShift(Base):
+    """Who is on call, from when to when (UTC); the second step of every alert chain."""
+
+    __tablename__ = "on_call_shifts"
+    __table_args__ = (Index("ix_on_call_window", "starts_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("specialists.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    specialist: Mapped[Specialist] = relationship(foreign_keys=[specialist_id])
+
+
+class StaffDigest(Base):
+    """One specialist's daily digest of non-urgent flags: unique per local day, so two
+    planners (or a restart) never send a second one."""
+
+    __tablename__ = "staff_digests"
+    __table_args__ = (UniqueConstraint("specialist_id", "local_date", name="uq_staff_digest_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    specialist_id: Mapped[int] = mapped_column(ForeignKey("specialists.id"))
+    local_date: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(8))  # email | sms
+    address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="sent")  # sent | failed
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

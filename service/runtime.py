@@ -37,6 +37,13 @@ class Runtime:
         return make_queue(self.settings, self.redis) if self.redis is not None else None
 
     @cached_property
+    def alert_queue(self) -> Queue | None:
+        """Staff alerts have their own queue, which workers take before the nudges."""
+        if self.redis is None:
+            return None
+        return Queue(self.settings.alert_queue_name, connection=self.redis)
+
+    @cached_property
     def gateway(self) -> SmsGateway:
         return build_gateway(self.settings, self.session_factory)
 

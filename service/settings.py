@@ -67,6 +67,16 @@ class Settings:
     redis_password: str | None = field(default=None, repr=False)
     db_pool_size: int = 5
     db_max_overflow: int = 10
+    alert_queue_name: str = "alerts"
+    alert_escalate_after_seconds: int = 600
+    alert_repeats: int = 3
+    alert_resolve_within_seconds: int = 3600
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_starttls: bool = True
+    mail_from: str = "peernudge@localhost"
     crisis_line_name: str | None = None
     crisis_line_call: str | None = None
     crisis_line_text: str | None = None
@@ -206,6 +216,13 @@ def _sentinels(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
     return tuple(sentinels)
 
 
+def _mail_from(env: Mapping[str, str]) -> str:
+    address = _text(env, "MAIL_FROM", "peernudge@localhost") or "peernudge@localhost"
+    if "@" not in address or any(c in address for c in "\r\n"):
+        raise SettingsError(f"MAIL_FROM must be an email address, got {address!r}")
+    return address
+
+
 def _gateway(env: Mapping[str, str]) -> str:
     gateway = (_text(env, "SMS_GATEWAY", "simulator") or "simulator").lower()
     if gateway not in GATEWAYS:
@@ -328,6 +345,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         redis_password=_text(env, "REDIS_PASSWORD"),
         db_pool_size=env_int(env, "DB_POOL_SIZE", 5, minimum=1),
         db_max_overflow=env_int(env, "DB_MAX_OVERFLOW", 10),
+        alert_queue_name=_text(env, "ALERT_QUEUE_NAME", "alerts") or "alerts",
+        alert_escalate_after_seconds=env_int(env, "ALERT_ESCALATE_AFTER_SECONDS", 600, minimum=10),
+        alert_repeats=env_int(env, "ALERT_REPEATS", 3, minimum=1),
+        alert_resolve_within_seconds=env_int(env, "ALERT_RESOLVE_WITHIN_SECONDS", 3600, minimum=60),
+        smtp_host=_text(env, "SMTP_HOST"),
+        smtp_port=env_int(env, "SMTP_PORT", 587, minimum=1),
+        smtp_username=_text(env, "SMTP_USERNAME"),
+        smtp_password=_text(env, "SMTP_PASSWORD"),
+        smtp_starttls=env_bool(env, "SMTP_STARTTLS", True),
+        mail_from=_mail_from(env),
         **_crisis_line(env),
     )
     _check_twilio(settings)

@@ -114,19 +114,34 @@ VARIABLES: dict[str, list[Any]] = {
     "crisis": crisis_lines(),
     "intent": ["pause", "rest", "later"],
     "number": [12],
+    # The crisis reply: a person was told, or when the specialist will see it.
+    "told": [True, False],
+    "seen_at": [WHEN, None],
+    # Staff texts (alerts): never the peer's words or number.
+    "peer_name": [LONG_NAME],
+    "link": ["https://dashboard.northside-wellness.example.org/peers/2147483647"],
+    "code": ["4821", ""],
+    "taker": [f"{LONG_NAME} {LONG_NAME}"],
+    "minutes": [1440],
+    "alerts": [[{"code": "4821", "peer_name": LONG_NAME}] * 3],
+    "counts": [[{"number": 120, "label": "little progress"}] * 7],
 }
+# Texts only staff receive are English only; every kind a peer can get exists in both.
+STAFF_PREFIX = "staff_"
 WELCOME_WORDS = {
     "en": ("STOP", "HELP", "rates may apply"),
     "es": ("STOP", "AYUDA", "tarifas"),
 }
 
 
-def kinds(directory: Path, language: str) -> set[str]:
-    """Message kinds (folders) in a language; ``_macros`` holds shared wording, not a kind."""
+def kinds(directory: Path, language: str, staff: bool = True) -> set[str]:
+    """Message kinds (folders) in a language; ``_macros`` holds shared wording, not a kind.
+    ``staff=False``: only the kinds a peer can receive."""
     folder = directory / language
     if not folder.is_dir():
         return set()
-    return {p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    found = {p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    return found if staff else {kind for kind in found if not kind.startswith(STAFF_PREFIX)}
 
 
 AMBIGUOUS_FILE = Path(__file__).resolve().parent / "data" / "es_ambiguous_unaccented.txt"
@@ -198,15 +213,15 @@ def body_problems(where: str, kind: str, language: str, body: str, budget: int) 
 
 def check_templates(directory: Path = TEMPLATES_DIR) -> list[str]:
     """Every problem in every template under ``directory``; [] when all pass."""
-    per_language = {language: kinds(directory, language) for language in LANGUAGES}
+    per_language = {language: kinds(directory, language, staff=False) for language in LANGUAGES}
     every_kind = set().union(*per_language.values())
     problems = [
         f"{language}: missing kinds {sorted(every_kind - found)}"
         for language, found in per_language.items()
         if every_kind - found
     ]
-    for language, found in per_language.items():
-        for kind in sorted(found):
+    for language in LANGUAGES:
+        for kind in sorted(kinds(directory, language)):
             for path in sorted((directory / language / kind).glob("*.txt")):
                 problems += check_template(directory, language, kind, path.stem)
     return problems

@@ -22,7 +22,7 @@ from service.redis_server import EmbeddedRedis
 from service.runtime import Runtime, set_runtime
 from service.settings import Settings
 
-pytest_plugins = ["tests.twilio_fixtures", "tests.postgres_fixtures"]
+pytest_plugins = ["tests.twilio_fixtures", "tests.postgres_fixtures", "tests.smtp_server"]
 
 TEST_AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC_BASE_URL = "https://peernudge.example.org"

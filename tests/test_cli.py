@@ -216,4 +216,13 @@ def test_a_bad_setting_stops_the_command_with_its_name(cli_env):
 def test_planner_once_plans_and_reports(enrolled):
     add_peer(enrolled)
     report = json.loads(ok(enrolled, "planner", "--once", "--json"))
-    assert set(report) == {"planned", "reconciled"}
+    assert set(report) == {"planned", "reconciled", "alert_notifications", "digests"}
+
+
+def test_specialist_create_with_a_phone_stores_it_in_e164_and_refuses_a_bad_one(enrolled):
+    args = ["specialist", "create", "--email", "casey@example.org", "--name", "Casey Morgan"]
+    args += ["--password", "long enough password"]
+    report = json.loads(ok(enrolled, *args, "--phone", "(212) 555-0102", "--json"))
+    assert report["phone"] == "+12125550102"
+    bad = peernudge(enrolled, *args[:3], "other@example.org", *args[4:], "--phone", "555")
+    assert bad.returncode != 0 and "not a valid phone number" in bad.stderr

@@ -308,3 +308,37 @@ def test_a_nul_byte_in_a_form_is_refused_and_nothing_is_stored(client, runtime, 
     with runtime.session_factory() as session:
         assert session.scalars(select(OutboundMessage.kind)).all() == ["welcome"]
         assert len(session.scalars(select(Peer)).all()) == 1
+
+
+def test_a_crisis_flag_is_resolved_only_with_a_note(client, runtime, peer):
+    with runtime.session_factory() as session, session.begin():
+        session.add(Flag(peer_id=peer, kind="crisis", urgent=True))
+    sign_in(client)
+    flag_id = first_flag_id(runtime)
+    csrf = token(client, f"/peers/{peer}")
+    client.post(f"/flags/{flag_id}/resolve", data={"csrf_token": csrf, "note": "  "})
+    with runtime.session_factory() as session:
+        assert session.get(Flag, flag_id).resolved_at is None
+    client.post(f"/flags/{flag_id}/resolve", data={"csrf_token": csrf, "note": "called her"})
+    with runtime.session_factory() as session:
+        assert session.get(Flag, flag_id).resolution_note == "called her"
+
+
+def test_the_caseload_title_counts_urgent_flags_and_the_summary_is_polled(client, runtime, peer):
+    sign_in(client)
+    assert client.get("/caseload/summary.json").get_json() == {"urgent": 0, "open": 0, "latest": 0}
+    with runtime.session_factory() as session, session.begin():
+        session.add(Flag(peer_id=peer, kind="crisis", urgent=True))
+        session.add(Flag(peer_id=peer, kind="reply"))
+    summary = client.get("/caseload/summary.json").get_json()
+    assert (summary["urgent"], summary["open"]) == (1, 2) and summary["latest"] > 0
+    assert "<title>(1 urgent) Caseload" in client.get("/").get_data(as_text=True)
+
+
+def test_the_caseload_summary_counts_only_the_specialists_own_peers(
+    client, runtime, peer, outsider
+):
+    with runtime.session_factory() as session, session.begin():
+        session.add(Flag(peer_id=peer, kind="crisis", urgent=True))
+    sign_in(client, "casey@example.org")
+    assert client.get("/caseload/summary.json").get_json()["urgent"] == 0

@@ -14,8 +14,14 @@ def test_every_shipped_template_passes():
     assert check_templates(TEMPLATES_DIR) == []
 
 
-def test_both_languages_have_the_same_kinds():
-    assert kinds(TEMPLATES_DIR, "en") == kinds(TEMPLATES_DIR, "es")
+def test_both_languages_have_the_same_kinds_of_peer_message():
+    assert kinds(TEMPLATES_DIR, "en", staff=False) == kinds(TEMPLATES_DIR, "es", staff=False)
+
+
+def test_staff_texts_are_english_and_never_reach_a_peer_language_folder():
+    staff = kinds(TEMPLATES_DIR, "en") - kinds(TEMPLATES_DIR, "en", staff=False)
+    assert {"staff_alert", "staff_ack_confirmed", "staff_ack_taken"} <= staff
+    assert not staff & kinds(TEMPLATES_DIR, "es")
 
 
 @pytest.mark.parametrize("kind", ["checkin", "encouragement", "done", "not_yet", "milestone"])

@@ -142,6 +142,8 @@ def insert_nudges(session: Session, rows: list[dict]) -> list[tuple[int, datetim
 
 def run_forever(runtime: Runtime, interval: int | None = None) -> None:
     """The planner loop: plan, reconcile, sleep until the next minute."""
+    from workers.alerts import escalate
+    from workers.digest import send_digests
     from workers.reconciler import reconcile, requeue_planned
 
     interval = interval or runtime.settings.planner_interval_seconds
@@ -154,6 +156,8 @@ def run_forever(runtime: Runtime, interval: int | None = None) -> None:
     while True:
         started = clock.monotonic()
         try:
+            escalate(runtime)  # urgent alerts first: a person may be waiting
+            send_digests(runtime)
             planned = plan_due(runtime)
             fixed = reconcile(runtime)
             if ticks % FLAG_EVERY_TICKS == 0:

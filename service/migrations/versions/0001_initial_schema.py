@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 10:49:48.535466
+Create Date: 2026-12-01 11:11:01.730153
 
 """
 from typing import Sequence, Union
@@ -28,11 +28,17 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('role', sa.String(length=20), nullable=False),
+    sa.Column('phone', sa.String(length=20), nullable=True),
+    sa.Column('quiet_start', sa.Time(), nullable=True),
+    sa.Column('quiet_end', sa.Time(), nullable=True),
+    sa.Column('digest_time', sa.Time(), nullable=True),
+    sa.Column('digest_channel', sa.String(length=8), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('session_version', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_specialists')),
-    sa.UniqueConstraint('email', name=op.f('uq_specialists_email'))
+    sa.UniqueConstraint('email', name=op.f('uq_specialists_email')),
+    sa.UniqueConstraint('phone', name=op.f('uq_specialists_phone'))
     )
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -49,6 +55,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_specialist_id'), ['specialist_id'], unique=False)
+
+    op.create_table('on_call_shifts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('specialist_id', sa.Integer(), nullable=False),
+    sa.Column('starts_at', sa.DateTime(), nullable=False),
+    sa.Column('ends_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['specialists.id'], name=op.f('fk_on_call_shifts_created_by_specialists')),
+    sa.ForeignKeyConstraint(['specialist_id'], ['specialists.id'], name=op.f('fk_on_call_shifts_specialist_id_specialists')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_on_call_shifts'))
+    )
+    with op.batch_alter_table('on_call_shifts', schema=None) as batch_op:
+        batch_op.create_index('ix_on_call_window', ['starts_at', 'ends_at'], unique=False)
 
     op.create_table('peers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -80,6 +100,21 @@ def upgrade() -> None:
     with op.batch_alter_table('peers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_peers_specialist_id'), ['specialist_id'], unique=False)
 
+    op.create_table('staff_digests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('specialist_id', sa.Integer(), nullable=False),
+    sa.Column('local_date', sa.Date(), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('address', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=True),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('provider_id', sa.String(length=200), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['specialist_id'], ['specialists.id'], name=op.f('fk_staff_digests_specialist_id_specialists')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_digests')),
+    sa.UniqueConstraint('specialist_id', 'local_date', name='uq_staff_digest_day')
+    )
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('actor', sa.String(length=40), nullable=False),
@@ -190,6 +225,7 @@ def upgrade() -> None:
     sa.Column('resolved_at', sa.DateTime(), nullable=True),
     sa.Column('resolved_by', sa.Integer(), nullable=True),
     sa.Column('resolution_note', sa.Text(), nullable=True),
+    sa.Column('due_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['inbound_message_id'], ['inbound_messages.id'], name=op.f('fk_flags_inbound_message_id_inbound_messages')),
     sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], name=op.f('fk_flags_peer_id_peers')),
     sa.ForeignKeyConstraint(['resolved_by'], ['specialists.id'], name=op.f('fk_flags_resolved_by_specialists')),
@@ -213,6 +249,30 @@ def upgrade() -> None:
     with op.batch_alter_table('schedules', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_schedules_goal_id'), ['goal_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_schedules_next_due_at'), ['next_due_at'], unique=False)
+
+    op.create_table('alerts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('flag_id', sa.Integer(), nullable=False),
+    sa.Column('peer_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('ack_code', sa.String(length=8), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('next_step_at', sa.DateTime(), nullable=True),
+    sa.Column('opened_at', sa.DateTime(), nullable=False),
+    sa.Column('acknowledged_by', sa.Integer(), nullable=True),
+    sa.Column('acknowledged_at', sa.DateTime(), nullable=True),
+    sa.Column('acknowledged_via', sa.String(length=16), nullable=True),
+    sa.Column('reminded_at', sa.DateTime(), nullable=True),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['acknowledged_by'], ['specialists.id'], name=op.f('fk_alerts_acknowledged_by_specialists')),
+    sa.ForeignKeyConstraint(['flag_id'], ['flags.id'], name=op.f('fk_alerts_flag_id_flags')),
+    sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], name=op.f('fk_alerts_peer_id_peers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alerts')),
+    sa.UniqueConstraint('flag_id', name=op.f('uq_alerts_flag_id'))
+    )
+    with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alerts_peer_id'), ['peer_id'], unique=False)
+        batch_op.create_index('ix_alerts_status_next', ['status', 'next_step_at'], unique=False)
 
     op.create_table('outbound_messages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -252,18 +312,57 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbound_phone_created', ['to_phone', 'created_at'], unique=False)
         batch_op.create_index('ix_outbound_status_due', ['status', 'due_at'], unique=False)
 
+    op.create_table('alert_notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('alert_id', sa.Integer(), nullable=False),
+    sa.Column('round', sa.Integer(), nullable=False),
+    sa.Column('step', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=True),
+    sa.Column('address', sa.String(length=254), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('detail', sa.String(length=255), nullable=True),
+    sa.Column('subject', sa.String(length=200), nullable=True),
+    sa.Column('body', sa.Text(), nullable=True),
+    sa.Column('provider_id', sa.String(length=200), nullable=True),
+    sa.Column('error_code', sa.String(length=20), nullable=True),
+    sa.Column('link_used_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(), nullable=True),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['alert_id'], ['alerts.id'], name=op.f('fk_alert_notifications_alert_id_alerts')),
+    sa.ForeignKeyConstraint(['recipient_id'], ['specialists.id'], name=op.f('fk_alert_notifications_recipient_id_specialists')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_notifications')),
+    sa.UniqueConstraint('alert_id', 'round', 'step', 'recipient_id', 'channel', name='uq_alert_notification')
+    )
+    with op.batch_alter_table('alert_notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_alert_notifications_alert_id'), ['alert_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_alert_notifications_provider_id'), ['provider_id'], unique=False)
+        batch_op.create_index('ix_alert_notifications_status', ['status', 'created_at'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('alert_notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_alert_notifications_status')
+        batch_op.drop_index(batch_op.f('ix_alert_notifications_provider_id'))
+        batch_op.drop_index(batch_op.f('ix_alert_notifications_alert_id'))
+
+    op.drop_table('alert_notifications')
     with op.batch_alter_table('outbound_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outbound_status_due')
         batch_op.drop_index('ix_outbound_phone_created')
         batch_op.drop_index('ix_outbound_peer_created')
 
     op.drop_table('outbound_messages')
+    with op.batch_alter_table('alerts', schema=None) as batch_op:
+        batch_op.drop_index('ix_alerts_status_next')
+        batch_op.drop_index(batch_op.f('ix_alerts_peer_id'))
+
+    op.drop_table('alerts')
     with op.batch_alter_table('schedules', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_schedules_next_due_at'))
         batch_op.drop_index(batch_op.f('ix_schedules_goal_id'))
@@ -296,10 +395,15 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_peer_created')
 
     op.drop_table('audit_events')
+    op.drop_table('staff_digests')
     with op.batch_alter_table('peers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_peers_specialist_id'))
 
     op.drop_table('peers')
+    with op.batch_alter_table('on_call_shifts', schema=None) as batch_op:
+        batch_op.drop_index('ix_on_call_window')
+
+    op.drop_table('on_call_shifts')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_specialist_id'))
 
