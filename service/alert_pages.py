@@ -31,6 +31,7 @@ from service.models import (
     Specialist,
     StaffDigest,
 )
+from service.request_input import whole_number
 from service.web import runtime
 
 bp = Blueprint("alerts", __name__)
@@ -132,14 +133,13 @@ def on_call() -> str:
 def add_shift() -> Response:
     """A shift from one local time to another, in the admin's own time zone."""
     form, zone = request.form, ZoneInfo(current_user.timezone)
-    try:
-        starts = datetime.fromisoformat(form.get("starts_at", "")).replace(tzinfo=zone)
-        ends = datetime.fromisoformat(form.get("ends_at", "")).replace(tzinfo=zone)
-    except ValueError:
+    starts, ends = shift_time(form.get("starts_at"), zone), shift_time(form.get("ends_at"), zone)
+    if starts is None or ends is None:
         flash("Not added: give a start and an end like 2026-12-01T18:00.", "error")
         return redirect(url_for("alerts.on_call"), code=303)
     with runtime().session_factory() as session, session.begin():
-        person = session.get(Specialist, int(form.get("specialist_id") or 0))
+        specialist_id = whole_number(form.get("specialist_id"))
+        person = session.get(Specialist, specialist_id) if specialist_id else None
         if person is None or not person.is_active or ends <= starts:
             flash("Not added: choose an active specialist and an end after the start.", "error")
             return redirect(url_for("alerts.on_call"), code=303)
@@ -150,6 +150,15 @@ def add_shift() -> Response:
               starts=starts.isoformat(), ends=ends.isoformat())  # fmt: skip
     flash(f"{person.name} is on call from {starts:%b %d %H:%M} to {ends:%b %d %H:%M}.", "status")
     return redirect(url_for("alerts.on_call"), code=303)
+
+
+def shift_time(raw: str | None, zone: ZoneInfo) -> datetime | None:
+    """A local date and time from the form (``2026-12-01T18:00``), or None."""
+    try:
+        value = datetime.fromisoformat((raw or "").strip()[:32])
+    except ValueError:
+        return None
+    return value.replace(tzinfo=zone) if 2000 <= value.year <= 2100 else None
 
 
 @bp.post("/admin/on-call/<int:shift_id>/delete")

@@ -211,6 +211,13 @@ def dashboard_forms(ids: Ids) -> list[tuple[str, str, dict[str, str]]]:
          {"role": "specialist", "active": "yes"}),
         ("admin.reassign", f"/admin/peers/{peer}/specialist", {"specialist_id": str(ids.casey)}),
         ("simulator.send", f"/simulator/{peer}/messages", {"body": "DONE"}),
+        ("alerts.acknowledge", "/alerts/1/ack", {}),
+        ("alerts.email_link", "/alerts/ack/not-a-real-token", {}),
+        ("alerts.add_shift", "/admin/on-call",
+         {"specialist_id": str(ids.casey), "starts_at": "2026-12-01T18:00",
+          "ends_at": "2026-12-02T08:00"}),
+        ("alerts.remove_shift", "/admin/on-call/1/delete", {}),
+        ("alerts.staff_phone", "/simulator/staff", {"body": "ACK"}),
         ("admin.reset", f"/admin/specialists/{ids.jordan}/reset", {}),  # voids ids.reset
         ("auth.logout", "/logout", {}),  # last: Ada is signed out
     ]  # fmt: skip
