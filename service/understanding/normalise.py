@@ -27,7 +27,8 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "understanding"
 EMOJI_WORDS = {
     "\U0001f44d": " thumbsup ", "\u2705": " thumbsup ", "\U0001f44c": " thumbsup ",
     "\U0001f4aa": " thumbsup ", "\U0001f64c": " thumbsup ", "\u2714": " thumbsup ",
-    "\u2611": " thumbsup ", "\U0001f333": " tree ", "\U0001f3c6": " thumbsup ", "\U0001f973": " thumbsup ",
+    "\u2611": " thumbsup ", "\U0001f3c6": " thumbsup ", "\U0001f973": " thumbsup ",
+    "\U0001f333": " tree ",
     "\U0001f44e": " thumbsdown ", "\u274c": " thumbsdown ", "\u274e": " thumbsdown ",
     "\U0001f52b": " gun ", "\U0001f48a": " pills ", "\U0001faa2": " rope ",
     "\U0001f52a": " knife ", "\u26b0": " coffin ", "\U0001faa6": " grave ",
