@@ -87,7 +87,7 @@ class Turn:
         """Render a reply for this peer (or unknown number) and keep it in the thread."""
         rendered = render_message(
             self.session, kind, self.peer, self.runtime.settings, phone=self.sms.from_phone,
-            **context,
+            language=self.reading.language, **context,
         )  # fmt: skip
         record_reply(
             self.runtime,

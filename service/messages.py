@@ -190,10 +190,14 @@ def render_message(
     settings: Settings,
     *,
     phone: str | None = None,
+    language: str | None = None,
     directory: Path = TEMPLATES_DIR,
     **context: Any,
 ) -> RenderedMessage:
     """Render a message for a peer, or for the number ``phone`` (peer None), rotating variants.
+
+    A peer gets their own language; a number that is not enrolled gets ``language``
+    (the one its text was written in).
 
     Remembers the variant per peer and kind in the session's transaction, so the
     next message of the same kind uses different words.
@@ -202,7 +206,7 @@ def render_message(
 
     rotation = session.get(MessageRotation, (peer.id, kind)) if peer is not None else None
     values = base_context(peer, settings, phone) | context
-    language = peer.language if peer is not None else None
+    language = peer.language if peer is not None else language
     last = rotation.last_variant if rotation else None
     rendered = render_template(kind, language, values, last, directory)
     if settings.program_discreet:

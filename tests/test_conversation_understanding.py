@@ -119,6 +119,13 @@ def test_crisis_from_an_unknown_number_in_its_own_words(client, runtime, noon):
     assert "988" in reply
 
 
+def test_an_unknown_number_is_answered_in_the_language_it_wrote_in(client, runtime, noon):
+    english = text(client, "I want to die", from_="+12125550198")
+    spanish = text(client, "quiero morirme", from_="+12125550199")
+    assert "988" in spanish and "988" in english
+    assert "Gracias" in spanish and "Thank you" in english
+
+
 def test_a_bare_number_after_which_one_answers_the_question(client, runtime, peer, noon):
     add_goal(runtime, peer, "drink more water", 2)
     assert "Which one" in text(client, "DONE")
