@@ -26,7 +26,7 @@ def test_the_corpus_has_both_languages_and_a_third_held_out():
     everything = load(None)
     assert len(everything) >= 1500
     assert {e.language for e in everything} == {"en", "es"}
-    assert 3 * len(load("heldout")) >= len(everything) - 3 * 7  # each file: every third row
+    assert 3 * len(load("heldout")) >= len(everything) - 3 * 8  # each file: every third row
 
 
 # The bars are crisis recall 100%, opt-out recall 98%, no false opt-out, at most
@@ -34,9 +34,9 @@ def test_the_corpus_has_both_languages_and_a_third_held_out():
 # the held-out part is below some of them (README, "What PeerNudge understands"); these
 # floors are the measured figures, so a change that reads worse fails here.
 CRISIS_RECALL_FLOOR = 0.79
-OPT_OUT_RECALL_FLOOR = 0.88
-FALSE_OPT_OUTS_AT_MOST = 5
-FALSE_CRISIS_SHARE_AT_MOST = 0.025
+OPT_OUT_RECALL_FLOOR = 0.87
+FALSE_OPT_OUTS_AT_MOST = 7
+FALSE_CRISIS_SHARE_AT_MOST = 0.022
 CHECK_INS_FLOOR = 0.86
 CHANGES_FLOOR = 0.78
 
