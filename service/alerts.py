@@ -24,7 +24,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -153,24 +153,42 @@ def queue_after_commit(session: Session, runtime: Runtime, alert_id: int) -> Non
     pending.add(alert_id)
 
 
-def enqueue_delivery(runtime: Runtime, alert_id: int) -> bool:
-    """Put ``deliver_alert`` on the alerts queue; without Redis the tick sends instead."""
+def enqueue_delivery(runtime: Runtime, alert_id: int, now: datetime | None = None) -> bool:
+    """Put ``deliver_alert`` on the alerts queue; without Redis the tick sends instead.
+
+    A job already waiting, or running, will send what is pending. One that
+    started more than ``SENDING_TIMEOUT_SECONDS`` ago is taken for dead (its
+    worker was killed: RQ would only clean it up minutes later) and replaced,
+    or the alert's every later step would wait behind it."""
     queue = runtime.alert_queue
     if queue is None:
         return False
     job_id = f"alert-{alert_id}-deliver"
+    stale = (now or runtime.now()) - timedelta(seconds=runtime.settings.sending_timeout_seconds)
     try:
         try:
-            status = Job.fetch(job_id, connection=runtime.redis).get_status(refresh=False)
+            job = Job.fetch(job_id, connection=runtime.redis)
+            status = job.get_status(refresh=False)
         except Exception:  # no such job (or an unreadable one): queue it
-            status = None
-        if status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED):
+            job, status = None, None
+        if status == JobStatus.STARTED and started_before(job, stale):
+            log.warning("alert %s: its delivery job started before %s; queued again", alert_id,
+                        stale.isoformat())  # fmt: skip
+            job.delete()
+        elif status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED):
             return False
         queue.enqueue(DELIVER_JOB, alert_id, job_id=job_id, result_ttl=60, failure_ttl=86400)
     except RedisError as error:
         log.warning("could not queue alert %s (%s); the tick will", alert_id, type(error).__name__)
         return False
     return True
+
+
+def started_before(job: Job, moment: datetime) -> bool:
+    started = job.started_at
+    if started is None:
+        return False
+    return (started if started.tzinfo else started.replace(tzinfo=UTC)) < moment
 
 
 def reach_for(session: Session, alert: Alert, told: bool, now: datetime) -> AlertReach:

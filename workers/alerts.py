@@ -132,7 +132,7 @@ def send_pending(runtime: Runtime, now: datetime) -> int:
         if runtime.alert_queue is None:
             deliver(runtime, alert_id)
         else:
-            alerts.enqueue_delivery(runtime, alert_id)
+            alerts.enqueue_delivery(runtime, alert_id, now)
     return len(ids)
 
 
