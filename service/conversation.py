@@ -42,7 +42,6 @@ from service.recurrence import schedule_shape
 from service.runtime import Runtime
 from service.understanding import Reading, bare_number, read
 from service.understanding.context import CONTEXT_LIFETIME, Context
-from service.understanding.normalise import normalise
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +49,6 @@ MAX_BODY_CHARS = 20_000
 # Loop guard: a person never needs this many answers in an hour; an auto-responder
 # talking to us would. Beyond it, and for a text that echoes our own words, we stay quiet.
 MAX_REPLIES_PER_HOUR = 30
-YES_WHILE_OPTED_OUT = {"yes", "y", "si"}
 
 
 @dataclass(frozen=True)
@@ -313,8 +311,7 @@ def handle_opt_in(turn: Turn) -> str:
 
 def while_opted_out(turn: Turn) -> str | None:
     """After STOP nothing is sent, except answers to START and HELP (crisis comes first)."""
-    text = normalise(turn.sms.body).text
-    if turn.reading.intent == "opt_in" or text in YES_WHILE_OPTED_OUT:
+    if turn.reading.intent == "opt_in":  # YES and SI from an opted-out peer read as opt-in
         return handle_opt_in(turn)
     if turn.reading.intent == "help":
         return turn.reply("help")
@@ -367,7 +364,7 @@ def handle_crisis(turn: Turn) -> str:
             created_at=turn.now,
         )
     )
-    hold(turn, turn.now + CRISIS_HOLD, "crisis_hold")
+    peer_changes.hold(turn.session, turn.peer, turn.now + CRISIS_HOLD, turn.now, "crisis_hold")
     turn.audit("crisis_hold", until=turn.peer.hold_until.isoformat(), possible=possible)
     reach = alerts.open_alert(turn.session, turn.runtime, flag, turn.now)  # staff are told
     told = {"told": reach.told, "seen_at": reach.seen_at}
@@ -379,11 +376,6 @@ def handle_crisis(turn: Turn) -> str:
 CRISIS_HOLD = timedelta(hours=24)
 # An unclear opt-out holds automated texts until the peer or the specialist resolves it.
 UNCLEAR_HOLD = timedelta(days=60)
-
-
-def hold(turn: Turn, until: datetime, reason: str) -> None:
-    """Hold automated texts until ``until`` (never shortening a longer hold)."""
-    peer_changes.hold(turn.session, turn.peer, until, turn.now, reason)
 
 
 def release_unclear_hold(turn: Turn) -> None:
@@ -400,7 +392,7 @@ def release_unclear_hold(turn: Turn) -> None:
 def handle_unclear_opt_out(turn: Turn) -> str | None:
     """ "Too many texts": nothing automated until it is resolved, one question, a flag."""
     already_asked = turn.peer.hold_reason == "opt_out_unclear" and turn.peer.hold_until
-    hold(turn, turn.now + UNCLEAR_HOLD, "opt_out_unclear")
+    peer_changes.hold(turn.session, turn.peer, turn.now + UNCLEAR_HOLD, turn.now, "opt_out_unclear")
     open_flag(turn, "possible_opt_out", "may want fewer texts or none")
     turn.audit("opt_out_unclear")
     if already_asked and turn.peer.hold_until > turn.now:
@@ -511,7 +503,8 @@ def ask_which_goal(turn: Turn) -> str:
 
 def ambiguous_number(turn: Turn) -> str | None:
     """ "PAUSE 2" (or SKIP 2, LATER 2) with several goals: goal 2, or 2 days (hours)?
-    Asked once; the same text again takes the first meaning offered second (days)."""
+    Asked once: the same text again right after takes the usual meaning (days for PAUSE,
+    the goal for SKIP and LATER)."""
     number, goals = turn.reading.number, active_goals(turn)
     if turn.reading.scope or number is None or len(goals) < 2 or number > len(goals):
         return None

@@ -73,6 +73,19 @@ def kill_hard(process: subprocess.Popen) -> None:
     process.wait()
 
 
+def kill_while_held(worker_settings, fake_twilio, accepted: bool) -> None:
+    """Start a worker, and SIGKILL it (and its work horse) while the fake Twilio holds
+    its request open; ``accepted`` says whether Twilio took the text."""
+    fake_twilio.hold_next(accept=accepted)
+    worker = start_worker(worker_settings, fake_twilio)
+    try:
+        assert fake_twilio.held.wait(60), "the worker never called the fake Twilio"
+        kill_hard(worker)  # the worker and its work horse, mid-request
+    finally:
+        fake_twilio.release()
+        kill_hard(worker)
+
+
 @pytest.fixture
 def now_clock(clock):
     """This test runs real processes, so the clock is the real one (at a 'noon' peer)."""

@@ -45,7 +45,7 @@ from tests.conftest import enrol
 from tests.reliability.scale import report
 from tests.reliability.test_crash_and_redis import twilio_settings
 from tests.test_conversation import text
-from tests.test_engine_worker import kill_hard, start_worker
+from tests.test_engine_worker import kill_hard, kill_while_held, start_worker
 from tests.test_launcher import wait_for
 from workers.alerts import escalate
 
@@ -116,14 +116,7 @@ def test_a_worker_killed_mid_alert_each_step_still_fires_once(
 
     assert "has been told" in text(client, "I want to die")  # step 1 is queued on commit
     opened_at = the_alert(engine_runtime).opened_at
-    fake_twilio.hold_next(accept=accepted)
-    worker = start_worker(worker_settings, fake_twilio)
-    try:
-        assert fake_twilio.held.wait(60), "the worker never called the fake Twilio"
-        kill_hard(worker)  # the worker and its work horse, mid-request
-    finally:
-        fake_twilio.release()
-        kill_hard(worker)
+    kill_while_held(worker_settings, fake_twilio, accepted)
     if flushed:
         engine_runtime.redis.flushall()  # the job, its status, the rate: all gone
 

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from service.models import FAILED, PLANNED, SENDING, SENT, Flag, OutboundMessage
 from tests.reliability.scale import report
 from tests.reliability.test_crash_and_redis import plan_nudges, settle, twilio_settings
-from tests.test_engine_worker import kill_hard, start_worker
+from tests.test_engine_worker import kill_hard, kill_while_held, start_worker
 from tests.test_launcher import wait_for
 from tests.twilio_fixtures import FROM_NUMBER
 from workers.enqueue import enqueue_sends
@@ -124,14 +124,7 @@ def test_killed_after_the_claim_before_the_hand_off_it_is_planned_again_and_sent
 def test_killed_after_the_hand_off_it_is_never_sent_twice(
     engine_runtime, fake_twilio, worker_settings, nudge, accepted
 ):
-    fake_twilio.hold_next(accept=accepted)
-    worker = start_worker(worker_settings, fake_twilio)
-    try:
-        assert fake_twilio.held.wait(60), "the worker never called the fake Twilio"
-        kill_hard(worker)  # the worker and its work horse, mid-request
-    finally:
-        fake_twilio.release()
-        kill_hard(worker)
+    kill_while_held(worker_settings, fake_twilio, accepted)
     killed = row(engine_runtime, nudge)
     assert (killed.status, killed.provider_id) == (SENDING, None)
     assert killed.handed_at is not None
