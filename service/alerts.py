@@ -36,6 +36,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service import metrics
+from service.flag_kinds import ALWAYS_URGENT
 from service.messages import render_template
 from service.models import (
     ALERT_ACKNOWLEDGED,
@@ -420,7 +421,7 @@ FOLLOW_UP_WITHIN = timedelta(hours=48)
 def plan_follow_up(session: Session, flag: Flag, now: datetime) -> Flag | None:
     """After an urgent flag is resolved, a follow-up contact is due within 48 hours;
     it shows on the caseload until done and becomes an alert if missed."""
-    if not flag.urgent or flag.kind == "follow_up":
+    if flag.kind not in ALWAYS_URGENT:
         return None
     follow_up = Flag(
         peer_id=flag.peer_id, kind="follow_up", urgent=False, created_at=now,
@@ -428,6 +429,25 @@ def plan_follow_up(session: Session, flag: Flag, now: datetime) -> Flag | None:
     )  # fmt: skip
     session.add(follow_up)
     return follow_up
+
+
+def mark_program_urgent(session: Session, settings: Settings, now: datetime) -> list[Flag]:
+    """Open flags of the kinds this program marks urgent (``URGENT_FLAG_KINDS``) are
+    urgent now; the tick then opens their alerts, the same chain a crisis gets."""
+    if not settings.urgent_flag_kinds:
+        return []
+    marked = session.scalars(
+        select(Flag).where(
+            Flag.kind.in_(settings.urgent_flag_kinds),
+            Flag.resolved_at.is_(None),
+            Flag.urgent.is_(False),
+        )
+    ).all()
+    for flag in marked:
+        flag.urgent = True
+        audit(session, "system", flag.peer_id, "flag_marked_urgent", now, flag=flag.id)
+    session.flush()
+    return list(marked)
 
 
 def escalate_missed_follow_ups(session: Session, now: datetime) -> list[Flag]:

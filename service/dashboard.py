@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service import alerts, charts, peer_changes, plans
-from service.flags import KIND_LABELS, attention_key
+from service.flag_kinds import KIND_LABELS
+from service.flags import attention_key
 from service.models import (
     OPTED_IN,
     PLANNED,

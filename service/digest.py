@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service.flags import KIND_LABELS, KIND_ORDER
+from service.flag_kinds import KIND_LABELS, KIND_ORDER
 from service.models import Flag, Peer, Specialist, StaffDigest
 
 CHANNELS = ("email", "sms")

@@ -14,41 +14,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.flag_kinds import KIND_ORDER
 from service.models import OPTED_IN, CheckIn, Flag, InboundMessage, OutboundMessage, Peer
 from service.runtime import Runtime
 
 SILENCE_DAYS = 5
 PROGRESS_DAYS = 14
 LOW_PROGRESS = 0.3
-# Urgent first, then the order a specialist would want to act on.
-KIND_ORDER = [
-    "crisis",
-    "possible_crisis",
-    "follow_up",
-    "low_mood",
-    "silence",
-    "delivery_failure",
-    "no_crisis_line",
-    "low_progress",
-    "possible_opt_out",
-    "fewer",
-    "reply",
-    "opted_out",
-]
-KIND_LABELS = {
-    "crisis": "Crisis language",
-    "possible_crisis": "Possible crisis",
-    "possible_opt_out": "May want fewer texts or none",
-    "fewer": "Asked for fewer texts",
-    "follow_up": "Follow-up due",
-    "low_mood": "Low mood",
-    "silence": "Silence",
-    "delivery_failure": "Texts failing",
-    "no_crisis_line": "No crisis line on file",
-    "low_progress": "Little progress",
-    "reply": "New message",
-    "opted_out": "Opted out",
-}
 
 
 def open_flag(

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import phonenumbers
 
+from service.flag_kinds import ALWAYS_URGENT, MAY_BE_MARKED_URGENT
 from service.private_files import create_private_file, private_dir
 
 
@@ -71,6 +72,7 @@ class Settings:
     alert_escalate_after_seconds: int = 600
     alert_repeats: int = 3
     alert_resolve_within_seconds: int = 3600
+    urgent_flag_kinds: tuple[str, ...] = ()
     smtp_host: str | None = None
     smtp_port: int = 587
     smtp_username: str | None = None
@@ -198,6 +200,21 @@ def _metrics_token(env: Mapping[str, str]) -> str | None:
     if token is not None and len(token) < 16:
         raise SettingsError("METRICS_TOKEN must be at least 16 characters long")
     return token
+
+
+def _urgent_flag_kinds(env: Mapping[str, str]) -> tuple[str, ...]:
+    """URGENT_FLAG_KINDS: flag kinds this program alerts on like a crisis, comma-separated."""
+    raw = _text(env, "URGENT_FLAG_KINDS")
+    if raw is None:
+        return ()
+    kinds = tuple(dict.fromkeys(k.strip().lower() for k in raw.split(",") if k.strip()))
+    unknown = [k for k in kinds if k not in (*ALWAYS_URGENT, *MAY_BE_MARKED_URGENT)]
+    if unknown:
+        raise SettingsError(
+            f"URGENT_FLAG_KINDS may name {', '.join(MAY_BE_MARKED_URGENT)} "
+            f"(a missed follow-up is urgent by itself), got {', '.join(unknown)}"
+        )
+    return tuple(k for k in kinds if k not in ALWAYS_URGENT)
 
 
 def _sentinels(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
@@ -349,6 +366,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         alert_escalate_after_seconds=env_int(env, "ALERT_ESCALATE_AFTER_SECONDS", 600, minimum=10),
         alert_repeats=env_int(env, "ALERT_REPEATS", 3, minimum=1),
         alert_resolve_within_seconds=env_int(env, "ALERT_RESOLVE_WITHIN_SECONDS", 3600, minimum=60),
+        urgent_flag_kinds=_urgent_flag_kinds(env),
         smtp_host=_text(env, "SMTP_HOST"),
         smtp_port=env_int(env, "SMTP_PORT", 587, minimum=1),
         smtp_username=_text(env, "SMTP_USERNAME"),

@@ -446,6 +446,37 @@ def test_an_urgent_flag_raised_elsewhere_gets_its_alert_from_the_tick(
     assert len(texts_to(fake_twilio, JORDAN_PHONE)) == 1
 
 
+def test_a_kind_the_program_marks_urgent_gets_the_crisis_chain(
+    client, twilio_runtime, fake_twilio, smtp, sam, clock, monkeypatch
+):
+    settings = twilio_runtime.settings.with_overrides(urgent_flag_kinds=("low_mood",))
+    monkeypatch.setattr(twilio_runtime, "settings", settings)
+    text(client, "1")  # a mood of 1 out of 5
+    tick(twilio_runtime)
+    with twilio_runtime.session_factory() as session:
+        flag = session.scalars(select(Flag).where(Flag.kind == "low_mood")).one()
+        assert flag.urgent
+        marked = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "flag_marked_urgent")
+        ).all()
+        assert [event.detail["flag"] for event in marked] == [flag.id]
+    assert the_alert(twilio_runtime).flag_id == flag.id
+    assert len(texts_to(fake_twilio, JORDAN_PHONE)) == 1
+    wait_and_tick(twilio_runtime, clock)
+    assert len(texts_to(fake_twilio, CASEY_PHONE)) == 1  # it escalates like a crisis
+
+
+def test_kinds_the_program_does_not_mark_stay_for_the_digest(
+    client, twilio_runtime, fake_twilio, smtp, sam
+):
+    text(client, "1")
+    tick(twilio_runtime)
+    with twilio_runtime.session_factory() as session:
+        assert session.scalars(select(Flag).where(Flag.kind == "low_mood")).one().urgent is False
+        assert session.scalar(select(func.count(Alert.id))) == 0
+    assert texts_to(fake_twilio, JORDAN_PHONE) == []
+
+
 # --- what the peer is told -------------------------------------------------------------
 
 

@@ -149,3 +149,17 @@ def test_a_program_name_that_reveals_treatment_is_refused_while_discreet(tmp_pat
     allowed = load_settings(env(tmp_path, PROGRAM_NAME="Hope Recovery", PROGRAM_DISCREET="false"))
     assert allowed.program_name == "Hope Recovery"
     assert load_settings(env(tmp_path, PROGRAM_NAME="Hope Line")).program_name == "Hope Line"
+
+
+def test_a_program_may_mark_other_flag_kinds_urgent(tmp_path):
+    settings = load_settings(env(tmp_path, URGENT_FLAG_KINDS=" Silence, low_mood,silence "))
+    assert settings.urgent_flag_kinds == ("silence", "low_mood")
+    assert load_settings(env(tmp_path)).urgent_flag_kinds == ()
+    with pytest.raises(SettingsError, match=r"URGENT_FLAG_KINDS.*got sadness"):
+        load_settings(env(tmp_path, URGENT_FLAG_KINDS="silence,sadness"))
+    with pytest.raises(SettingsError, match=r"URGENT_FLAG_KINDS.*got follow_up"):
+        load_settings(env(tmp_path, URGENT_FLAG_KINDS="follow_up"))
+    # crisis kinds are urgent anyway: naming them is harmless
+    assert load_settings(env(tmp_path, URGENT_FLAG_KINDS="crisis,reply")).urgent_flag_kinds == (
+        "reply",
+    )

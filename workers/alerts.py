@@ -59,6 +59,7 @@ def escalate(runtime: Runtime, now: datetime | None = None) -> int:
     now = now or runtime.now()
     with runtime.session_factory() as session, session.begin():
         alerts.escalate_missed_follow_ups(session, now)
+        alerts.mark_program_urgent(session, runtime.settings, now)
         open_missing(session, runtime, now)
         close_resolved(session, now)
         created = sum(len(alerts.advance(session, runtime, a, now)) for a in due(session, now))
