@@ -14,7 +14,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from service import db
+from service import db, queueing
 from service.models import Goal, Peer, Specialist
 from service.peers import Enrolment, EnrolmentError, enrol_peer, find_peer, next_planned
 from service.phones import PhoneError
@@ -263,9 +263,7 @@ def peer_add(specialist_email: str, phone: str, name: str, tz: str | None, lang:
         except EnrolmentError as error:
             raise CliError(str(error)) from None
         data = describe_peer(session, new, rt)
-    from workers.enqueue import enqueue_planned_for_peer
-
-    enqueue_planned_for_peer(rt, data["id"])
+    queueing.enqueue_planned_for_peer(rt, data["id"])
     emit(as_json, data, f"enrolled {data['name']} ({data['phone']}), status {data['status']}")
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import alerts, flags, metrics, peer_changes, plans
+from service import alerts, flags, metrics, peer_changes, plans, queueing
 from service.consent import record_opt_in, record_opt_out
 from service.messages import render_message
 from service.models import (
@@ -113,8 +113,6 @@ class Turn:
 
 def receive_sms(runtime: Runtime, sms: IncomingSms) -> str | None:
     """Store and act on one inbound SMS; return the reply body (None for no reply)."""
-    from workers.enqueue import enqueue_sends
-
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         with runtime.session_factory() as session:
             try:
@@ -137,7 +135,7 @@ def receive_sms(runtime: Runtime, sms: IncomingSms) -> str | None:
                 if attempt == CONFLICT_ATTEMPTS:
                     raise
                 log.info("inbound sms conflicted with a concurrent one; handling it again")
-    enqueue_sends(runtime, turn.after_commit)
+    queueing.enqueue_sends(runtime, turn.after_commit)
     metrics.count(runtime.redis, "peernudge_inbound_messages")
     if turn.peer is not None and (turn.reading.intent == "opt_out" or turn.reading.also_opt_out):
         wait_for_in_flight(runtime, turn.peer.id)

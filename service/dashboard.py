@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service import alerts, charts, peer_changes, plans
+from service import alerts, charts, peer_changes, plans, queueing
 from service.flags import KIND_LABELS, attention_key
 from service.models import (
     OPTED_IN,
@@ -270,9 +270,7 @@ def enrol():
         return render_template("enrol.html", form=form, error=number_taken(error)), 400
     except EnrolmentError as error:
         return render_template("enrol.html", form=form, error=str(error)), 400
-    from workers.enqueue import enqueue_planned_for_peer
-
-    enqueue_planned_for_peer(rt, peer_id)
+    queueing.enqueue_planned_for_peer(rt, peer_id)
     if consented:
         flash("Enrolled. The welcome text is on its way.", "status")
     else:  # this number texted STOP before: that still binds until the peer texts START
@@ -405,9 +403,7 @@ def message_peer(peer_id: int):
         session.flush()
         audit(session, "direct_message", peer.id, message=message.id)
         due = [(message.id, message.due_at)]
-    from workers.enqueue import enqueue_sends
-
-    enqueue_sends(rt, due)
+    queueing.enqueue_sends(rt, due)
     flash("Message queued.", "status")
     return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
 

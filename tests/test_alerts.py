@@ -517,9 +517,9 @@ def test_a_real_worker_texts_the_specialist_before_the_nudges_already_queued(
     from datetime import UTC, datetime
 
     from service.models import PLANNED, OutboundMessage
+    from service.queueing import enqueue_sends
     from tests.test_engine_worker import twilio_env
     from tests.test_launcher import wait_for
-    from workers.enqueue import enqueue_sends
 
     clock.set(datetime.now(UTC))  # real processes: the real clock
     sam = enrol(twilio_runtime, staff.jordan)

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from service import metrics
+from service import metrics, queueing
 from service.gateways import GatewayError
 from service.logs import handling_nudge
 from service.messages import render_message
@@ -55,7 +55,7 @@ AUTOMATED = frozenset(AUTOMATED_KINDS)
 DEFERRED_KINDS = {"welcome", "reengagement"}
 COUNTED_STATUSES = ("sending", "sent", "delivered", "undelivered")
 MAX_ATTEMPTS = 6
-BATCH_THREADS = 50  # a whole batch (enqueue.BATCH_SIZE) in flight at once
+BATCH_THREADS = 50  # a whole batch (queueing.BATCH_SIZE) in flight at once
 # Rows are claimed at most this long before their rate slot.
 CLAIM_AHEAD_SECONDS = 0.5
 
@@ -144,9 +144,7 @@ def claim_and_prepare(
     for message_id in set(slots) - set(claimed):
         outcomes[message_id] = "not-planned"
     if deferred:
-        from workers.enqueue import enqueue_sends
-
-        enqueue_sends(runtime, deferred)
+        queueing.enqueue_sends(runtime, deferred)
     for reason, number in skipped.items():
         metrics.count(runtime.redis, "peernudge_nudges_skipped", number, reason=reason)
     return ready
