@@ -24,7 +24,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -33,7 +33,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service import metrics, queueing
+from service import metrics, queueing, quiet_hours
 from service.messages import render_template
 from service.models import (
     ALERT_ACKNOWLEDGED,
@@ -65,8 +65,6 @@ LINK_MAX_AGE_SECONDS = 24 * 3600
 LINK_SALT = "peernudge-alert-ack"
 # Staff texts that are not ACK get one explanation an hour (an auto-responder must not loop).
 STAFF_HELP_EVERY = timedelta(hours=1)
-# Until a specialist sets their own quiet hours, they are assumed away 20:00-08:00.
-DEFAULT_QUIET = (time(20, 0), time(8, 0))
 
 
 @dataclass(frozen=True)
@@ -155,7 +153,7 @@ def reach_for(session: Session, alert: Alert, told: bool, now: datetime) -> Aler
     if told or notified_count(session, alert.id) > 0:
         return AlertReach(told=True)
     peer = session.get(Peer, alert.peer_id)
-    seen = next_seen_at(peer.specialist, now)
+    seen = quiet_hours.staff_back_at(peer.specialist, now)
     return AlertReach(False, seen.astimezone(ZoneInfo(peer.timezone)) if seen else None)
 
 
@@ -165,30 +163,6 @@ def notified_count(session: Session, alert_id: int) -> int:
             AlertNotification.alert_id == alert_id, AlertNotification.recipient_id.is_not(None)
         )
     )
-
-
-def next_seen_at(specialist: Specialist, now: datetime) -> datetime | None:
-    """When the specialist's own quiet hours end, if they are in them now (else None)."""
-    zone = ZoneInfo(specialist.timezone or "UTC")
-    start, end = quiet_hours(specialist)
-    local = now.astimezone(zone)
-    if not in_quiet_hours(local.time(), start, end):
-        return None
-    day = local.date() if local.time() < end else local.date() + timedelta(days=1)
-    return datetime.combine(day, end, zone)
-
-
-def quiet_hours(specialist: Specialist) -> tuple[time, time]:
-    """The specialist's own quiet hours for non-urgent notices (local start, end)."""
-    if specialist.quiet_start is None or specialist.quiet_end is None:
-        return DEFAULT_QUIET
-    return specialist.quiet_start, specialist.quiet_end
-
-
-def in_quiet_hours(moment: time, start: time, end: time) -> bool:
-    if start == end:
-        return False
-    return start <= moment < end if start < end else moment >= start or moment < end
 
 
 # --- the chain -------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import alerts, flags, metrics, peer_changes, plans, queueing
+from service import alerts, flags, metrics, peer_changes, plans, queueing, quiet_hours
 from service.consent import record_opt_in, record_opt_out
 from service.messages import render_message
 from service.models import (
@@ -666,7 +666,7 @@ def handle_time(turn: Turn) -> str:
             turn.session, turn.runtime.settings, turn.peer, turn.reading.time or "", turn.now
         )
     except ValueError:
-        start, end = peer_changes.window_text(turn.runtime.settings, turn.peer)
+        start, end = quiet_hours.window_text(turn.runtime.settings, turn.peer)
         return turn.reply("time_refused", start=start, end=end)
     turn.audit("time_changed", time=new_time)
     return turn.reply("time_changed", time=new_time)

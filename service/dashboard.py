@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from service import alerts, charts, peer_changes, plans, queueing
+from service import alerts, charts, peer_changes, plans, queueing, quiet_hours
 from service.flags import KIND_LABELS, attention_key
 from service.models import (
     OPTED_IN,
@@ -34,9 +34,9 @@ from service.models import (
     Peer,
     Specialist,
 )
-from service.peers import Enrolment, EnrolmentError, NumberTaken, allowed_window, enrol_peer
+from service.peers import Enrolment, EnrolmentError, NumberTaken, enrol_peer
 from service.phones import national_format
-from service.recurrence import parse_clock, within_window
+from service.recurrence import parse_clock
 from service.web import runtime
 
 bp = Blueprint("dashboard", __name__)
@@ -357,7 +357,7 @@ def peer_page(peer_id: int):
                 .limit(30)
             ).all(),
             "charts": [charts.progress_svg(session, g, today) for g in peer.goals if g.active],
-            "window": [t.strftime("%H:%M") for t in allowed_window(runtime().settings, peer)],
+            "window": list(quiet_hours.window_text(runtime().settings, peer)),
             "schedule_fields": plans.schedule_fields,
             "is_paused": plans.is_paused,
             "cadences": plans.CADENCES,
@@ -367,10 +367,7 @@ def peer_page(peer_id: int):
             ).all()
             if current_user.is_admin
             else [],
-            "in_window": within_window(
-                now.astimezone(ZoneInfo(peer.timezone)).time(),
-                *allowed_window(runtime().settings, peer),
-            ),
+            "in_window": quiet_hours.allows(runtime().settings, peer, now),
         }
         return render_template("peer.html", **context)
 

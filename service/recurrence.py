@@ -163,8 +163,3 @@ def next_occurrence(rule: Recurrence, zone: ZoneInfo, after: datetime) -> dateti
             if instant > after:
                 return instant
     raise ScheduleError("schedule has no occurrence in the coming week")  # pragma: no cover
-
-
-def within_window(at: time, start: time, end: time) -> bool:
-    """True when a local time is inside the allowed window [start, end)."""
-    return start <= at < end

@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from service import metrics, queueing
+from service import metrics, queueing, quiet_hours
 from service.gateways import GatewayError
 from service.logs import handling_nudge
 from service.messages import render_message
@@ -42,9 +42,8 @@ from service.models import (
     Peer,
 )
 from service.outbox_rules import AUTOMATED_KINDS, may_still_go_out, withheld_now, withheld_reason
-from service.peers import allowed_window
 from service.phones import last_four
-from service.recurrence import local_instant, within_window
+from service.recurrence import local_instant
 from service.runtime import Runtime, current_runtime
 from workers.rate import RateLimiter
 
@@ -380,12 +379,13 @@ def check_before_send(
         return None
     if message.kind in AUTOMATED and too_late(runtime, message, now):
         return skip(message, "missed_window", now)  # hours late is worse than not at all
-    window = allowed_window(runtime.settings, peer)
-    local = now.astimezone(ZoneInfo(peer.timezone))
-    if not within_window(local.time(), *window):
+    if not quiet_hours.allows(runtime.settings, peer, now):
         if message.kind in DEFERRED_KINDS:
-            return defer_to_window(message, local, window[0], now)
+            return defer_to_window(
+                message, quiet_hours.next_opening(runtime.settings, peer, now), now
+            )
         return skip(message, "quiet_hours", now)
+    local = now.astimezone(ZoneInfo(peer.timezone))
     cap = runtime.settings.daily_message_cap
     if message.kind in AUTOMATED and sent_today(session, peer, message, local) >= cap:
         return skip(message, "daily_cap", now)
@@ -396,11 +396,10 @@ def too_late(runtime: Runtime, message: OutboundMessage, now: datetime) -> bool:
     return message.due_at < now - timedelta(minutes=runtime.settings.missed_grace_minutes)
 
 
-def defer_to_window(message: OutboundMessage, local: datetime, opens: time, now: datetime) -> str:
-    """Put a message back as planned for when the peer's window next opens."""
-    day = local.date() if local.time() < opens else local.date() + timedelta(days=1)
+def defer_to_window(message: OutboundMessage, opens: datetime, now: datetime) -> str:
+    """Put a message back as planned for ``opens``, when the peer's window next opens."""
     message.status = PLANNED
-    message.due_at = local_instant(day, opens, local.tzinfo)  # type: ignore[arg-type]
+    message.due_at = opens
     message.updated_at = now
     return "deferred"
 
