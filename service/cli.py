@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from service import db, queueing
+from service.accounts import AccountError, create_specialist
 from service.models import Goal, Peer, Specialist
 from service.peers import Enrolment, EnrolmentError, enrol_peer, find_peer, next_planned
 from service.phones import PhoneError
@@ -215,8 +216,6 @@ def specialist_create(
     email: str, name: str, password: str, admin: bool, phone: str | None, as_json: bool
 ) -> None:
     """Create a specialist who can sign in to the dashboard."""
-    from service.admin import AccountError, create_specialist
-
     rt = runtime()
     try:
         with db.transaction(rt.session_factory) as session:

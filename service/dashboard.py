@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from service import alerts, charts, peer_changes, plans, queueing, quiet_hours
+from service.accounts import AccountError, set_phone
+from service.api_tokens import new_token, revoke
 from service.flags import KIND_LABELS, attention_key
 from service.models import (
     OPTED_IN,
@@ -499,8 +501,6 @@ def account():
 
 def save_account(zone: str, form: Any) -> str | None:
     """Save the account form; the problem (nothing saved) or None."""
-    from service.admin import AccountError, set_phone  # admin imports this module
-
     try:
         quiet = preferred_window(
             {"window_start": form.get("quiet_start"), "window_end": form.get("quiet_end")}
@@ -541,8 +541,6 @@ def account_page(zone: str, new_token: str | None = None, status: int = 200):
 @login_required
 def create_token():
     """A new API token: the secret is on this one page and never again."""
-    from service.api import new_token
-
     name = " ".join((request.form.get("name") or "").split())[:80] or "API token"
     secret, hashed = new_token()
     with runtime().session_factory() as session, session.begin():
@@ -562,8 +560,6 @@ def create_token():
 @bp.post("/account/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    from service.api import revoke
-
     with runtime().session_factory() as session, session.begin():
         if not revoke(session, current_user.id, token_id, runtime().now()):
             abort(404)

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.auth import hash_password
 from service.models import Specialist
+from service.passwords import hash_password
 from service.peers import Enrolment, enrol_peer
 from service.private_files import create_private_file, private_dir
 from service.quiet_hours import allowed_window, within_window

@@ -18,7 +18,7 @@ from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from service import alerts, db
-from service.admin import set_phone
+from service.accounts import set_phone
 from service.messages import discretion_problems
 from service.metrics import exposition
 from service.models import (
