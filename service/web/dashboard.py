@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from service import alerts, charts, peer_changes, plans, queueing, quiet_hours
 from service.accounts import AccountError, set_phone
@@ -29,7 +29,6 @@ from service.models import (
     CheckIn,
     ConsentEvent,
     Flag,
-    Goal,
     InboundMessage,
     Mood,
     OutboundMessage,
@@ -40,92 +39,11 @@ from service.peers import Enrolment, EnrolmentError, NumberTaken, enrol_peer
 from service.phones import national_format
 from service.recurrence import parse_clock
 from service.web import runtime
+from service.web.caseload import alerted_peer_or_404, audit, peer_or_404, thread, visible_peers
 
 bp = Blueprint("dashboard", __name__)
 MAX_DIRECT_CHARS = 320
 EXPORT_COLUMNS = ("at", "direction", "kind", "status", "skip_reason", "error_code", "body")
-
-
-def visible_peers(session: Session):
-    """Peers the signed-in specialist may see: their own, or all for an admin."""
-    query = select(Peer).options(selectinload(Peer.goals).selectinload(Goal.schedules))
-    if not current_user.is_admin:
-        query = query.where(Peer.specialist_id == current_user.id)
-    return query
-
-
-def peer_or_404(session: Session, peer_id: int) -> Peer:
-    peer = session.scalar(visible_peers(session).where(Peer.id == peer_id))
-    if peer is None:
-        abort(404)
-    return peer
-
-
-def alerted_peer_or_404(session: Session, peer_id: int) -> Peer:
-    """The peer page's permission: the caseload's, plus anyone an alert about this peer
-    was sent to (the on-call specialist must be able to see whom to call)."""
-    peer = session.scalar(visible_peers(session).where(Peer.id == peer_id))
-    if peer is None and alerts.was_alerted_about(session, current_user.id, peer_id):
-        peer = session.scalar(
-            select(Peer).options(selectinload(Peer.goals)).where(Peer.id == peer_id)
-        )
-    if peer is None:
-        abort(404)
-    return peer
-
-
-def audit(session: Session, action: str, peer_id: int | None, **detail: Any) -> None:
-    session.add(
-        AuditEvent(
-            actor=f"specialist:{current_user.id}",
-            peer_id=peer_id,
-            action=action,
-            detail=detail or None,
-            created_at=runtime().now(),
-        )
-    )
-
-
-def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
-    """Inbound and outbound messages of a peer, oldest first."""
-    outbound = session.scalars(
-        select(OutboundMessage)
-        .where(OutboundMessage.peer_id == peer.id)
-        .order_by(OutboundMessage.created_at.desc())
-        .limit(limit)
-    ).all()
-    inbound = session.scalars(
-        select(InboundMessage)
-        .where(InboundMessage.peer_id == peer.id)
-        .order_by(InboundMessage.received_at.desc())
-        .limit(limit)
-    ).all()
-    items = [
-        {
-            "direction": "out",
-            "at": m.sent_at or m.due_at,
-            "body": m.body,
-            "status": m.status,
-            "kind": m.kind,
-            "skip_reason": m.skip_reason,
-            "error_code": m.error_code,
-        }
-        for m in outbound
-    ] + [
-        {
-            "direction": "in",
-            "at": m.received_at,
-            "body": m.body,
-            "status": "received",
-            "kind": m.intent,
-            "confidence": m.confidence,
-            "language": m.language,
-            "skip_reason": None,
-            "error_code": None,
-        }
-        for m in inbound
-    ]
-    return sorted(items, key=lambda item: item["at"])[-limit:]
 
 
 def open_flags(session: Session, peer_ids: list[int]) -> dict[int, list[Flag]]:
@@ -171,7 +89,7 @@ def reply_rate(session: Session, peer: Peer, now: datetime) -> float | None:
 def caseload():
     now = runtime().now()
     with runtime().session_factory() as session:
-        peers = session.scalars(visible_peers(session)).all()
+        peers = session.scalars(visible_peers()).all()
         ids = [peer.id for peer in peers]
         flags, contact = open_flags(session, ids), last_contact(session, ids)
         rows = [
@@ -197,7 +115,7 @@ def caseload():
 def flag_summary(session: Session) -> dict[str, int]:
     """Open flags on the visible caseload: how many are urgent, and the newest flag's id
     (the caseload page polls this to know when to refresh)."""
-    visible = visible_peers(session).with_only_columns(Peer.id)
+    visible = visible_peers().with_only_columns(Peer.id)
     row = session.execute(
         select(
             func.count(Flag.id).filter(Flag.urgent),
@@ -456,7 +374,7 @@ def export_caseload():
     with runtime().session_factory() as session, session.begin():
         rows = [
             [peer.id, peer.display_name, *row]
-            for peer in session.scalars(visible_peers(session).order_by(Peer.id))
+            for peer in session.scalars(visible_peers().order_by(Peer.id))
             for row in history_rows(session, peer)
         ]
         audit(session, "caseload exported", None, rows=len(rows))

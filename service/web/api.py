@@ -20,9 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
-from service.api_schema import document
 from service.api_tokens import token_hash
-from service.extensions import limiter
 from service.models import (
     ApiToken,
     CheckIn,
@@ -33,8 +31,11 @@ from service.models import (
     Peer,
     Specialist,
 )
-from service.request_input import whole_number
 from service.web import runtime
+from service.web.api_schema import document
+from service.web.caseload import caseload
+from service.web.extensions import limiter
+from service.web.request_input import whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 API_RATE = "600 per minute"
@@ -162,10 +163,7 @@ def paged(items: list[dict[str, Any]], limit: int, offset: int):
 
 
 def peers_query():
-    query = select(Peer)
-    if not caller().is_admin:
-        query = query.where(Peer.specialist_id == caller().specialist_id)
-    return query
+    return caseload(caller().specialist_id, caller().is_admin)
 
 
 def visible_peer(session: Session, peer_id: int) -> Peer:

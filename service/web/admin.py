@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from service.accounts import ROLES, AccountError, create_specialist
-from service.auth import RESET_LINK_HOURS, end_sessions, reset_link
-from service.dashboard import audit, peer_or_404
 from service.models import AuditEvent, Peer, Specialist
-from service.request_input import whole_number
 from service.web import runtime
+from service.web.auth import RESET_LINK_HOURS, end_sessions, reset_link
+from service.web.caseload import audit, peer_or_404
+from service.web.request_input import whole_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 # What an admin is told about without being asked (see service/peers.py: NumberTaken).
