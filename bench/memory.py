@@ -80,7 +80,7 @@ def main() -> None:
                     args.jobs,
                 )
                 env = settings_env(settings)
-                worker = process_rss([sys.executable, "-m", "service.cli", "worker"], env)
+                worker = process_rss([sys.executable, "-m", "peernudge.cli", "worker"], env)
                 python = process_rss(
                     [sys.executable, "-c", "import rq, redis, time; time.sleep(30)"], env
                 )

@@ -145,7 +145,7 @@ def pipeline(
         }
         processes = [
             subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "worker"],
+                [sys.executable, "-m", "peernudge.cli", "worker"],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

@@ -540,7 +540,7 @@ def test_a_real_worker_texts_the_specialist_before_the_nudges_already_queued(
         "SMTP_STARTTLS": "false",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "worker"],
+        [sys.executable, "-m", "peernudge.cli", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

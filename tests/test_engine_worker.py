@@ -46,7 +46,7 @@ def twilio_env(settings, fake) -> dict[str, str]:
 
 def start_worker(settings, fake) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "worker"],
+        [sys.executable, "-m", "peernudge.cli", "worker"],
         env=twilio_env(settings, fake),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
