@@ -18,6 +18,8 @@ from urllib.parse import urlparse
 
 import phonenumbers
 
+from service.discretion import discretion_problems
+from service.gsm7 import is_gsm7, to_gsm7
 from service.private_files import create_private_file, private_dir
 
 
@@ -254,8 +256,6 @@ def env_diallable(env: Mapping[str, str], name: str) -> str | None:
 
 
 def _crisis_line_name(env: Mapping[str, str]) -> str | None:
-    from service.messages import is_gsm7, to_gsm7  # messages imports settings: a cycle
-
     raw = _text(env, "CRISIS_LINE_NAME")
     if raw is not None and (len(raw) > MAX_CRISIS_LINE_NAME or not is_gsm7(to_gsm7(raw))):
         raise SettingsError(
@@ -364,8 +364,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 def _check_program_name(settings: Settings) -> None:
     """The program's name is in every text: with PROGRAM_DISCREET on it must be neutral."""
-    from service.messages import discretion_problems
-
     if settings.program_discreet and discretion_problems(settings.program_name):
         raise SettingsError(
             f"PROGRAM_NAME {settings.program_name!r} would show on lock screens and says what "

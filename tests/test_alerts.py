@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from service import alerts, db
 from service.accounts import set_phone
-from service.messages import discretion_problems
+from service.discretion import discretion_problems
 from service.metrics import exposition
 from service.models import (
     ALERT_ACKNOWLEDGED,
