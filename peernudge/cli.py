@@ -28,7 +28,15 @@ from service.peers import Enrolment, EnrolmentError, enrol_peer, find_peer, next
 from service.phones import PhoneError
 from service.private_files import restrict_new_files
 from service.runtime import Runtime, build_runtime, set_runtime
-from service.settings import LOG_LEVELS, Settings, SettingsError, env_choice, load_settings
+from service.settings import (
+    DEFAULTS,
+    LOG_FORMATS,
+    LOG_LEVELS,
+    Settings,
+    SettingsError,
+    env_choice,
+    load_settings,
+)
 from workers.alerts import escalate
 from workers.digest import send_digests
 from workers.planner import plan_due, run_forever
@@ -70,10 +78,10 @@ def configure_cli_logging() -> None:
     """LOG_FORMAT and LOG_LEVEL as the processes will use them; a bad value is reported
     by the command itself when it loads its settings, not here."""
     try:
-        log_format = env_choice(os.environ, "LOG_FORMAT", "text", ("text", "json"))
-        level = env_choice(os.environ, "LOG_LEVEL", "info", LOG_LEVELS).upper()
+        log_format = env_choice(os.environ, "LOG_FORMAT", DEFAULTS["log_format"], LOG_FORMATS)
+        level = env_choice(os.environ, "LOG_LEVEL", DEFAULTS["log_level"], LOG_LEVELS).upper()
     except SettingsError:
-        log_format, level = "text", "INFO"
+        log_format, level = DEFAULTS["log_format"], DEFAULTS["log_level"]
     configure_logging(log_format, level)
 
 
