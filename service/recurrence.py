@@ -35,10 +35,6 @@ class Recurrence:
     weekdays: frozenset[int]  # 0 = Monday
     times: tuple[time, ...]
 
-    def occurrences(self, zone: ZoneInfo, after: datetime) -> datetime:
-        """The first occurrence strictly after ``after`` (UTC), as a UTC datetime."""
-        return next_occurrence(self, zone, after)
-
 
 def spread_over_week(count: int) -> frozenset[int]:
     """N days a week, spread out: 3 -> Mon, Wed, Fri; 2 -> Mon, Thu."""

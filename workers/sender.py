@@ -26,6 +26,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from service import metrics, queueing, quiet_hours
+from service.delivery import apply_failure_side_effects
 from service.gateways import GatewayError
 from service.logs import handling_nudge
 from service.messages import render_message
@@ -49,7 +50,6 @@ from workers.rate import RateLimiter
 
 log = logging.getLogger(__name__)
 
-AUTOMATED = frozenset(AUTOMATED_KINDS)
 # Sent when the window opens instead of being skipped.
 DEFERRED_KINDS = {"welcome", "reengagement"}
 COUNTED_STATUSES = ("sending", "sent", "delivered", "undelivered")
@@ -375,9 +375,9 @@ def check_before_send(
     """
     if withheld is not None or peer is None:
         return skip(message, withheld or "not_opted_in", now)
-    if message.kind not in AUTOMATED and message.kind not in DEFERRED_KINDS:
+    if message.kind not in AUTOMATED_KINDS and message.kind not in DEFERRED_KINDS:
         return None
-    if message.kind in AUTOMATED and too_late(runtime, message, now):
+    if message.kind in AUTOMATED_KINDS and too_late(runtime, message, now):
         return skip(message, "missed_window", now)  # hours late is worse than not at all
     if not quiet_hours.allows(runtime.settings, peer, now):
         if message.kind in DEFERRED_KINDS:
@@ -387,7 +387,7 @@ def check_before_send(
         return skip(message, "quiet_hours", now)
     local = now.astimezone(ZoneInfo(peer.timezone))
     cap = runtime.settings.daily_message_cap
-    if message.kind in AUTOMATED and sent_today(session, peer, message, local) >= cap:
+    if message.kind in AUTOMATED_KINDS and sent_today(session, peer, message, local) >= cap:
         return skip(message, "daily_cap", now)
     return None
 
@@ -408,7 +408,7 @@ def defer_to_window(message: OutboundMessage, opens: datetime, now: datetime) ->
 SENT_SINCE = select(func.count(OutboundMessage.id)).where(
     OutboundMessage.peer_id == bindparam("peer_id"),
     OutboundMessage.id != bindparam("message_id"),
-    OutboundMessage.kind.in_(sorted(AUTOMATED)),
+    OutboundMessage.kind.in_(AUTOMATED_KINDS),
     OutboundMessage.status.in_(COUNTED_STATUSES),
     OutboundMessage.claimed_at >= bindparam("since"),
 )
@@ -441,8 +441,6 @@ def prepare_body(
 
 def record_failure(runtime: Runtime, message_id: int, error: GatewayError) -> str:
     """Permanent: failed, with its side effect. Transient: planned again and re-raised."""
-    from service.delivery import apply_failure_side_effects
-
     now = runtime.now()
     with runtime.session_factory() as session, session.begin():
         message = session.get(OutboundMessage, message_id)

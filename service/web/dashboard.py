@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service import alerts, charts, peer_changes, plans, queueing, quiet_hours
+from service import alerts, charts, digest, peer_changes, plans, queueing, quiet_hours
 from service.accounts import AccountError, set_phone
 from service.api_tokens import new_token, revoke
 from service.flags import KIND_LABELS, attention_key
@@ -37,7 +37,7 @@ from service.models import (
 )
 from service.peers import Enrolment, EnrolmentError, NumberTaken, enrol_peer
 from service.phones import national_format
-from service.recurrence import parse_clock
+from service.recurrence import available_zones, next_occurrence, parse_clock, recurrence
 from service.web import runtime
 from service.web.caseload import alerted_peer_or_404, audit, peer_or_404, thread, visible_peers
 
@@ -218,8 +218,6 @@ def specialist_zone() -> ZoneInfo:
 
 def upcoming(session: Session, peer: Peer, count: int = 5) -> list[datetime]:
     """The next scheduled check-ins, computed from the schedules (UTC)."""
-    from service.recurrence import next_occurrence, recurrence
-
     zone, found = ZoneInfo(peer.timezone), []
     for goal in peer.goals:
         for schedule in goal.schedules:
@@ -401,11 +399,9 @@ def csv_download(rows: list[list[Any]], filename: str) -> Response:
 @login_required
 def account():
     """The specialist's own settings: time zone, mobile for alerts, quiet hours."""
-    from zoneinfo import available_timezones
-
     if request.method == "POST":
         zone = (request.form.get("timezone") or "").strip()
-        if zone not in available_timezones():
+        if zone not in available_zones():
             flash(f"Not saved: {zone!r} is not a time zone name like America/Chicago.", "error")
             return account_page(zone, status=400)
         problem = save_account(zone, request.form)
@@ -433,7 +429,7 @@ def save_account(zone: str, form: Any) -> str | None:
             set_phone(session, person, form.get("phone"), runtime().settings.default_region)
             person.quiet_start, person.quiet_end = quiet
             person.digest_time = preferred_window({"window_start": form.get("digest_time")})[0]
-            if form.get("digest_channel") in ("email", "sms"):
+            if form.get("digest_channel") in digest.CHANNELS:
                 person.digest_channel = form["digest_channel"]
             audit(session, "account changed", None, timezone=zone, phone_set=bool(person.phone),
                   quiet=[t.strftime("%H:%M") if t else None for t in quiet])  # fmt: skip
