@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 from service import logs
 from service.logs import configure_logging
 from service.passwords import MAX_LENGTH, MIN_LENGTH
-from service.queue import limiter_storage_uri
+from service.redis_connection import limiter_storage_uri
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings, load_settings
 from service.web.request_input import DATABASE_ID_MAX, refuse_nul_bytes
