@@ -43,4 +43,4 @@ train-understanding: $(STAMP)
 	$(BIN)/python -m service.understanding.train
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache
