@@ -4,9 +4,10 @@ The row is claimed atomically (``planned -> sending``), so two jobs for the
 same row cannot both send. Everything that could have changed since the row
 was planned is checked again at send time: what may still go out for the peer
 (consent, pause, hold, goal and schedule: :mod:`service.outbox_rules`), the
-allowed window, lateness, the daily cap. A skipped message records why. The
-hand-off just before the provider is called checks the same rule once more, so
-a PAUSE or hold arriving after the claim still stops the text.
+allowed window (:mod:`service.quiet_hours`), lateness, the daily cap. A skipped
+message records why. The hand-off just before the provider is called checks the
+same rule once more, so a PAUSE or hold arriving after the claim still stops the
+text.
 
 ``send_batch`` sends many rows at once on a thread pool, so a worker keeps
 many provider requests in flight; the shared rate limiter spaces them out.
