@@ -1,4 +1,4 @@
-"""Metrics shared by every process through Redis and the database (served at ``/metrics``).
+"""Counting what happens, in every process, without Flask (``/metrics`` is service/web/metrics.py).
 
 Nudges are planned, sent and skipped in planner and worker processes (RQ forks
 a work horse per job), webhooks are answered by several web processes on
