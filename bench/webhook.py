@@ -173,7 +173,7 @@ def main() -> None:
                 "bench.bare_app:app", env, signed_requests(phones, count, "B"), args.seconds, server
             ),
             "PeerNudge /sms/inbound": measure(
-                "service.wsgi:app", env, signed_requests(phones, count, "P"), args.seconds, server
+                "peernudge.wsgi:app", env, signed_requests(phones, count, "P"), args.seconds, server
             ),
         }
     rows = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,9 +20,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import alerts, flags, metrics, peer_changes, plans
+from service import alerts, flags, metrics, peer_changes, plans, queueing, quiet_hours
 from service.consent import record_opt_in, record_opt_out
 from service.messages import render_message
+from service.milestones import milestone_for_checkin
 from service.models import (
     OPTED_IN,
     OPTED_OUT,
@@ -53,6 +54,9 @@ MAX_REPLIES_PER_HOUR = 30
 
 @dataclass(frozen=True)
 class IncomingSms:
+    """One inbound text. Its fields hold no NUL (PostgreSQL text cannot): the webhook
+    strips them (``service.web.webhooks.without_nul``), the dashboard's forms refuse them."""
+
     provider_id: str
     from_phone: str
     to_phone: str | None
@@ -113,8 +117,6 @@ class Turn:
 
 def receive_sms(runtime: Runtime, sms: IncomingSms) -> str | None:
     """Store and act on one inbound SMS; return the reply body (None for no reply)."""
-    from workers.enqueue import enqueue_sends
-
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         with runtime.session_factory() as session:
             try:
@@ -137,7 +139,7 @@ def receive_sms(runtime: Runtime, sms: IncomingSms) -> str | None:
                 if attempt == CONFLICT_ATTEMPTS:
                     raise
                 log.info("inbound sms conflicted with a concurrent one; handling it again")
-    enqueue_sends(runtime, turn.after_commit)
+    queueing.enqueue_sends(runtime, turn.after_commit)
     metrics.count(runtime.redis, "peernudge_inbound_messages")
     if turn.peer is not None and (turn.reading.intent == "opt_out" or turn.reading.also_opt_out):
         wait_for_in_flight(runtime, turn.peer.id)
@@ -177,7 +179,6 @@ def _already_received(session: Session, provider_id: str) -> InboundMessage | No
 
 def _new_turn(runtime: Runtime, session: Session, sms: IncomingSms) -> Turn:
     peer = session.scalar(select(Peer).where(Peer.phone == sms.from_phone))
-    sms = replace(sms, body=sms.body.replace("\x00", ""))
     now = runtime.now()
     reading = TWILIO_KEYWORD_READINGS.get(sms.opt_out_type or "") or read(
         sms.body, reader_context(peer, now)
@@ -546,8 +547,6 @@ def record_check_in(turn: Turn, goal: Goal, result: str) -> CheckIn:
 
 
 def handle_done(turn: Turn) -> str:
-    from service.milestones import milestone_for_checkin
-
     if turn.reading.scope == "all":  # "both" after "Which one?"
         return answer_every_goal(turn, "done", "done")
     goal = pick_goal(turn)
@@ -668,7 +667,7 @@ def handle_time(turn: Turn) -> str:
             turn.session, turn.runtime.settings, turn.peer, turn.reading.time or "", turn.now
         )
     except ValueError:
-        start, end = peer_changes.window_text(turn.runtime.settings, turn.peer)
+        start, end = quiet_hours.window_text(turn.runtime.settings, turn.peer)
         return turn.reply("time_refused", start=start, end=end)
     turn.audit("time_changed", time=new_time)
     return turn.reply("time_changed", time=new_time)

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from service.flags import open_flag
 from service.gateways import GatewayError
 from service.models import FAILED, PLANNED, SENDING, SENT, SKIPPED, OutboundMessage
+from service.queueing import enqueue_sends, in_flight, send_job_id
 from service.runtime import Runtime
-from workers.enqueue import enqueue_sends, in_flight, send_job_id
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 from sqlalchemy import func, select
 
 from service.models import OutboundMessage
+from service.queueing import enqueue_sends
 from tests.reliability.scale import report, scaled
 from tests.reliability.test_crash_and_redis import (
     finish,
@@ -22,7 +23,6 @@ from tests.reliability.test_crash_and_redis import (
 from tests.signing import inbound_form, signed_post
 from tests.test_engine_worker import kill_hard, start_worker
 from tests.test_launcher import wait_for
-from workers.enqueue import enqueue_sends
 
 
 def test_nothing_reaches_a_peer_after_stop_is_acknowledged(

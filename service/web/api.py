@@ -10,19 +10,17 @@ specialist's peer is 404 as if it did not exist. Every error is JSON:
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 from flask_limiter.util import get_remote_address
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
-from service.extensions import limiter
+from service.api_tokens import token_hash
 from service.models import (
     ApiToken,
     CheckIn,
@@ -33,12 +31,14 @@ from service.models import (
     Peer,
     Specialist,
 )
-from service.request_input import whole_number
 from service.web import runtime
+from service.web.api_schema import document
+from service.web.caseload import caseload
+from service.web.extensions import limiter
+from service.web.request_input import whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 API_RATE = "600 per minute"
-TOKEN_PREFIX = "pn_"
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50
 LAST_USED_EVERY = timedelta(minutes=5)  # not a write per request
 
@@ -53,16 +53,6 @@ class ApiError(Exception):
 class Caller:
     specialist_id: int
     is_admin: bool
-
-
-def new_token() -> tuple[str, str]:
-    """A fresh secret and its hash (what is stored)."""
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    return secret, token_hash(secret)
-
-
-def token_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def error_body(status: int, code: str, message: str):
@@ -173,10 +163,7 @@ def paged(items: list[dict[str, Any]], limit: int, offset: int):
 
 
 def peers_query():
-    query = select(Peer)
-    if not caller().is_admin:
-        query = query.where(Peer.specialist_id == caller().specialist_id)
-    return query
+    return caseload(caller().specialist_id, caller().is_admin)
 
 
 def visible_peer(session: Session, peer_id: int) -> Peer:
@@ -378,19 +365,4 @@ def list_flags():
 
 @bp.get("/openapi.json")
 def openapi():
-    from service.api_schema import document
-
     return jsonify(document())
-
-
-def revoke(session: Session, specialist_id: int, token_id: int, now: datetime) -> bool:
-    result = session.execute(
-        update(ApiToken)
-        .where(
-            ApiToken.id == token_id,
-            ApiToken.specialist_id == specialist_id,
-            ApiToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
-    return bool(result.rowcount)

@@ -56,12 +56,12 @@ class Launcher:
         python = sys.executable
         return {
             "web": [
-                python, "-m", "gunicorn", "service.wsgi:app",
+                python, "-m", "gunicorn", "peernudge.wsgi:app",
                 "--bind", f"{self.host}:{self.port}",
                 "--workers", "1", "--threads", "8", "--no-control-socket",
             ],
-            "worker": [python, "-m", "service.cli", "worker"],
-            "planner": [python, "-m", "service.cli", "planner"],
+            "worker": [python, "-m", "peernudge.cli", "worker"],
+            "planner": [python, "-m", "peernudge.cli", "planner"],
         }  # fmt: skip
 
     def start(self) -> None:

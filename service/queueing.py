@@ -1,9 +1,12 @@
-"""Putting send jobs on the queue, with deterministic job ids.
+"""Putting jobs on the RQ queues, with deterministic job ids: every job PeerNudge queues.
 
 The database row is the truth; a job is only a reminder to look at it. A
-missing job is re-created by the reconciler, and a duplicate job finds the
-row already claimed and does nothing. Rows due at the same moment go out as
-one ``send_batch`` job, which sends them concurrently.
+missing job is re-created by the reconciler (or the alert tick), and a
+duplicate job finds the row already claimed and does nothing. Rows due at the
+same moment go out as one ``send_batch`` job, which sends them concurrently.
+
+Jobs are named by their import path (``workers.sender.send_nudge``), so the web
+app and the domain queue work without importing the workers that do it.
 """
 
 from __future__ import annotations
@@ -11,20 +14,28 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq import Retry
 from rq.job import Job, JobStatus
+from sqlalchemy import select
 
+from service.models import PLANNED, OutboundMessage
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+SEND_NUDGE_JOB = "workers.sender.send_nudge"
+SEND_BATCH_JOB = "workers.sender.send_batch"
+DELIVER_ALERT_JOB = "workers.alerts.deliver_alert"
 SEND_RETRY = Retry(max=5, interval=[10, 30, 60, 120, 300])
 BATCH_SIZE = 50
 IN_FLIGHT = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
 JOB_OPTIONS = {"retry": SEND_RETRY, "result_ttl": 600, "failure_ttl": 86400, "job_timeout": 3600}
+
+
+# --- sends (the nudges queue) -----------------------------------------------------------
 
 
 def send_job_id(message_id: int, due_at: datetime) -> str:
@@ -46,9 +57,7 @@ def in_flight(runtime: Runtime, job_id: str) -> bool:
     return job.get_status(refresh=False) in IN_FLIGHT
 
 
-def enqueue_sends(
-    runtime: Runtime, due: Iterable[tuple[int, datetime]], attempt: bool = False
-) -> int:
+def enqueue_sends(runtime: Runtime, due: Iterable[tuple[int, datetime]]) -> int:
     """Queue sends for (message id, due time) pairs; return how many jobs were queued.
 
     When Redis is unavailable the rows stay planned and the reconciler queues
@@ -72,9 +81,9 @@ def enqueue_sends(
 
 def enqueue_one(runtime: Runtime, ids: list[int], due_at: datetime) -> int:
     if len(ids) == 1:
-        job_id, function, args = send_job_id(ids[0], due_at), "workers.sender.send_nudge", (ids[0],)
+        job_id, function, args = send_job_id(ids[0], due_at), SEND_NUDGE_JOB, (ids[0],)
     else:
-        job_id, function, args = batch_job_id(ids, due_at), "workers.sender.send_batch", (ids,)
+        job_id, function, args = batch_job_id(ids, due_at), SEND_BATCH_JOB, (ids,)
     if in_flight(runtime, job_id):
         return 0
     queue = runtime.queue
@@ -87,10 +96,6 @@ def enqueue_one(runtime: Runtime, ids: list[int], due_at: datetime) -> int:
 
 def enqueue_planned_for_peer(runtime: Runtime, peer_id: int) -> int:
     """Queue whatever is planned for one peer now (the welcome text after enrolment)."""
-    from sqlalchemy import select
-
-    from service.models import PLANNED, OutboundMessage
-
     with runtime.session_factory() as session:
         rows = session.execute(
             select(OutboundMessage.id, OutboundMessage.due_at).where(
@@ -98,3 +103,45 @@ def enqueue_planned_for_peer(runtime: Runtime, peer_id: int) -> int:
             )
         ).all()
     return enqueue_sends(runtime, [(row.id, row.due_at) for row in rows])
+
+
+# --- staff alerts (the alerts queue) ----------------------------------------------------
+
+
+def enqueue_alert_delivery(runtime: Runtime, alert_id: int, now: datetime | None = None) -> bool:
+    """Put ``deliver_alert`` on the alerts queue; without Redis the tick sends instead.
+
+    A job already waiting, or running, will send what is pending. One that
+    started more than ``SENDING_TIMEOUT_SECONDS`` ago is taken for dead (its
+    worker was killed: RQ would only clean it up minutes later) and replaced,
+    or the alert's every later step would wait behind it."""
+    queue = runtime.alert_queue
+    if queue is None:
+        return False
+    job_id = f"alert-{alert_id}-deliver"
+    stale = (now or runtime.now()) - timedelta(seconds=runtime.settings.sending_timeout_seconds)
+    try:
+        try:
+            job = Job.fetch(job_id, connection=runtime.redis)
+            status = job.get_status(refresh=False)
+        except Exception:  # no such job (or an unreadable one): queue it
+            job, status = None, None
+        if status == JobStatus.STARTED and started_before(job, stale):
+            log.warning("alert %s: its delivery job started before %s; queued again", alert_id,
+                        stale.isoformat())  # fmt: skip
+            job.delete()
+        elif status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED):
+            return False
+        queue.enqueue(DELIVER_ALERT_JOB, alert_id, job_id=job_id, result_ttl=60,
+                      failure_ttl=86400)  # fmt: skip
+    except RedisError as error:
+        log.warning("could not queue alert %s (%s); the tick will", alert_id, type(error).__name__)
+        return False
+    return True
+
+
+def started_before(job: Job, moment: datetime) -> bool:
+    started = job.started_at
+    if started is None:
+        return False
+    return (started if started.tzinfo else started.replace(tzinfo=UTC)) < moment
