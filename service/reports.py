@@ -342,7 +342,7 @@ def weekly_answerers(report: Report) -> dict[str, Any]:
     eligible = report.count(select(func.count(Peer.id)).where(*whole_range))
     if weeks == 0:
         return {"weeks": 0, "eligible": eligible, "answered_every_week": None, "share": None}
-    week = sql.day_number(CheckIn.local_date, first) / 7
+    week = sql.day_number(CheckIn.local_date, first) // 7
     every_week = (
         select(Peer.id)
         .join(CheckIn, CheckIn.peer_id == Peer.id)
@@ -544,7 +544,7 @@ def mood(report: Report) -> dict[str, Any]:
             .group_by(Mood.score)
         ).all()
     )
-    week = report.sql.day_number(Mood.local_date, report.range.first) / 7
+    week = report.sql.day_number(Mood.local_date, report.range.first) // 7
     weekly = report.session.execute(
         select(week.label("week"), func.count(), func.avg(Mood.score))
         .join(Peer, Peer.id == Mood.peer_id)
