@@ -135,7 +135,11 @@ class Dialect:
     def minutes_between(self, later: Any, earlier: Any) -> ColumnElement[int]:
         """Whole minutes from ``earlier`` to ``later`` (seconds rounded first)."""
         seconds = func.round(self.days_between(later, earlier) * 86400.0)
-        return cast(func.floor(seconds / 60.0), Integer)
+        if self.postgres:
+            return cast(func.floor(seconds / 60.0), Integer)
+        # Not floor(): SQLAlchemy gives SQLite a Python floor, run per row (and failing on
+        # NULL). CAST truncates, which is floor for the elapsed times here (never negative).
+        return cast(seconds / 60.0, Integer)
 
     def plus_days(self, moment: Any, days: int) -> ColumnElement[datetime]:
         """A timestamp ``days`` later, comparable with stored timestamps (index-friendly)."""

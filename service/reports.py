@@ -54,7 +54,7 @@ from service.models import (
     Peer,
     Specialist,
 )
-from service.report_sql import Dialect, utc_ceiling, utc_floor
+from service.report_sql import Dialect, from_histogram, utc_ceiling, utc_floor
 from service.settings import Settings
 
 MAX_RANGE_DAYS = 366
@@ -156,11 +156,21 @@ class Report:
         return [Peer.specialist_id == self.specialist_id]
 
     def in_range(self, moment: Any) -> ColumnElement[bool]:
-        """The timestamp falls on a day of the range, in its peer's zone (Peer joined)."""
+        """The timestamp falls on a day of the range, in its peer's zone (Peer joined).
+
+        Only rows within a day of either end need their local day worked out: anything
+        between is in the range wherever the peer lives (this keeps SQLite's per-zone
+        offset off most rows)."""
         first, last = self.range.first, self.range.last
         day = self.sql.local_date(moment)
+        surely_in = and_(
+            moment >= utc_ceiling(first - timedelta(days=1)),
+            moment < utc_floor(last + timedelta(days=1)),
+        )
         return and_(
-            moment >= utc_floor(first), moment < utc_ceiling(last), day >= first, day <= last
+            moment >= utc_floor(first),
+            moment < utc_ceiling(last),
+            or_(surely_in, and_(day >= first, day <= last)),
         )
 
     def count(self, query: Any) -> int:
@@ -273,11 +283,10 @@ def checkins_sent(report: Report) -> list[ColumnElement[bool]]:
     ]
 
 
-def answered_checkins(report: Report) -> Any:
-    """Each check-in text sent in the range, with when its answer came (NULL: none).
-
-    The answer is the goal's check-in recorded after the text and within a day of it.
-    """
+def answer_minutes(report: Report) -> Any:
+    """Each check-in text sent in the range: its caseload and the whole minutes until its
+    answer came (NULL: none). The answer is the goal's check-in recorded after the text
+    and within a day of it."""
     answer = (
         select(func.min(CheckIn.created_at))
         .where(
@@ -288,30 +297,34 @@ def answered_checkins(report: Report) -> Any:
         .correlate(OutboundMessage)
         .scalar_subquery()
     )
+    minutes = report.sql.minutes_between(answer, OutboundMessage.sent_at)
     return (
-        select(
-            OutboundMessage.id,
-            OutboundMessage.sent_at,
-            Peer.specialist_id,
-            answer.label("answered_at"),
-        )
+        select(Peer.specialist_id, minutes.label("minutes"))
         .join(Peer, Peer.id == OutboundMessage.peer_id)
         .where(*checkins_sent(report))
         .subquery()
     )
 
 
-def engagement(report: Report) -> dict[str, Any]:
-    rows = answered_checkins(report)
-    sent, answered = report.session.execute(
-        select(func.count(rows.c.id), func.count(rows.c.answered_at))
-    ).one()
-    minutes = (
-        select(report.sql.minutes_between(rows.c.answered_at, rows.c.sent_at).label("minutes"))
-        .where(rows.c.answered_at.is_not(None))
-        .subquery()
+def answers_by_caseload(report: Report) -> list[tuple[int, int | None, int]]:
+    """(caseload, minutes to answer or None, how many texts): one query for the whole
+    engagement section and the by-specialist table. At most 1,441 minute values per
+    caseload (answers come within a day), so the median is read off this bounded set
+    on both databases."""
+    rows = answer_minutes(report)
+    query = select(rows.c.specialist_id, rows.c.minutes, func.count()).group_by(
+        rows.c.specialist_id, rows.c.minutes
     )
-    _, (median,) = report.sql.percentiles(report.session, minutes.c.minutes, [0.5])
+    return [(who, minutes, count) for who, minutes, count in report.session.execute(query)]
+
+
+def engagement(report: Report, answers: list[tuple[int, int | None, int]]) -> dict[str, Any]:
+    histogram: dict[int, int] = {}
+    for _, minutes, count in answers:
+        if minutes is not None:
+            histogram[minutes] = histogram.get(minutes, 0) + count
+    sent, answered = sum(count for *_, count in answers), sum(histogram.values())
+    median = from_histogram(list(histogram.items()), 0.5)
     return {
         "check_ins": {
             "sent": sent,
@@ -753,7 +766,9 @@ def follow_up_due(report: Report, listed: int = FOLLOW_UP_LIST_LIMIT) -> dict[st
 # --- by specialist -------------------------------------------------------------------
 
 
-def by_specialist(report: Report) -> list[dict[str, Any]]:
+def by_specialist(
+    report: Report, answers: list[tuple[int, int | None, int]]
+) -> list[dict[str, Any]]:
     """For an admin's whole-program view: the headline figures of each caseload."""
     served = grouped(
         report, select(Peer.specialist_id, func.count(Peer.id)).where(served_condition(report))
@@ -762,15 +777,10 @@ def by_specialist(report: Report) -> list[dict[str, Any]]:
         report,
         select(Peer.specialist_id, func.count(Peer.id)).where(report.in_range(Peer.created_at)),
     )
-    rows = answered_checkins(report)
-    asked = {
-        who: (sent, answered)
-        for who, sent, answered in report.session.execute(
-            select(
-                rows.c.specialist_id, func.count(rows.c.id), func.count(rows.c.answered_at)
-            ).group_by(rows.c.specialist_id)
-        )
-    }
+    asked: dict[int, tuple[int, int]] = {}
+    for who, minutes, count in answers:
+        sent, answered = asked.get(who, (0, 0))
+        asked[who] = (sent + count, answered + (count if minutes is not None else 0))
     people = report.session.execute(
         select(Specialist.id, Specialist.name).order_by(Specialist.name)
     )
@@ -797,6 +807,7 @@ def grouped(report: Report, query: Any) -> dict[int, int]:
 
 def summary(report: Report) -> dict[str, Any]:
     """Every figure of the program report, as plain JSON-ready values."""
+    answers = answers_by_caseload(report)
     return {
         "range": {
             "from": report.range.first.isoformat(),
@@ -805,13 +816,13 @@ def summary(report: Report) -> dict[str, Any]:
         },
         "specialist_id": report.specialist_id,
         "people": people(report),
-        "engagement": engagement(report),
+        "engagement": engagement(report, answers),
         "goals": goals(report),
         "mood": mood(report),
         "safety": safety(report),
         "delivery": delivery(report),
         "follow_up_due": follow_up_due(report),
-        "by_specialist": by_specialist(report) if report.specialist_id is None else [],
+        "by_specialist": by_specialist(report, answers) if report.specialist_id is None else [],
         "small_counts_hidden": False,
     }
 
