@@ -694,3 +694,18 @@ def test_the_readme_defines_every_figure_and_setting():
         assert f"**{label}**" in readme and definition in readme, label
     for setting in ("FOLLOW_UP_DAYS", "FOLLOW_UP_WINDOW_DAYS", "SMALL_COUNT_THRESHOLD"):
         assert f"`{setting}`" in readme
+
+
+def test_a_malformed_report_setting_stops_start_up_naming_it(tmp_path):
+    from service.settings import SettingsError, load_settings
+
+    for name, value in (
+        ("FOLLOW_UP_DAYS", "0"),
+        ("FOLLOW_UP_WINDOW_DAYS", "a month"),
+        ("SMALL_COUNT_THRESHOLD", "-1"),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            load_settings({"INSTANCE_DIR": str(tmp_path), name: value})
+    defaults = load_settings({"INSTANCE_DIR": str(tmp_path)})
+    assert (defaults.follow_up_days, defaults.follow_up_window_days) == (180, 30)
+    assert defaults.small_count_threshold == 5
