@@ -161,9 +161,11 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         api,
         auth,
         dashboard,
+        discharge_views,
         health,
         metrics,
         plan_views,
+        program,
         simulator,
         webhooks,
     )
@@ -176,6 +178,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(plan_views.bp)
+    app.register_blueprint(discharge_views.bp)
+    app.register_blueprint(program.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(alert_pages.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies

@@ -86,6 +86,9 @@ class Settings:
     crisis_line_text: str | None = None
     crisis_line_text_word: str | None = None
     emergency_number: str | None = None
+    follow_up_days: int = 180
+    follow_up_window_days: int = 30
+    small_count_threshold: int = 5
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some values replaced (used by tests and the launcher)."""
@@ -405,6 +408,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         smtp_starttls=env_bool(env, "SMTP_STARTTLS", DEFAULTS["smtp_starttls"]),
         mail_from=_mail_from(env),
         **_crisis_line(env),
+        follow_up_days=env_int(env, "FOLLOW_UP_DAYS", 180, minimum=1),
+        follow_up_window_days=env_int(env, "FOLLOW_UP_WINDOW_DAYS", 30, minimum=1),
+        small_count_threshold=env_int(env, "SMALL_COUNT_THRESHOLD", 5),
     )
     _check_twilio(settings)
     _check_program_name(settings)

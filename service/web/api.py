@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, jsonify, request
 from flask_limiter.util import get_remote_address
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
+from service import reports
 from service.api_tokens import token_hash
 from service.models import (
     ApiToken,
@@ -361,6 +363,38 @@ def list_flags():
             .limit(limit + 1)
         )
         return paged([flag_json(flag) for flag in flags], limit, offset)
+
+
+@bp.get("/reports/summary")
+def reports_summary():
+    """The program report (service/reports.py) for ``from``..``to``, both days included."""
+    try:
+        report_range = reports.parse_range(request.args.get("from"), request.args.get("to"))
+    except reports.RangeError as error:
+        raise ApiError(400, "bad_parameter", str(error)) from None
+    outside = request.args.get("outside", "false").lower()
+    if outside not in ("true", "false"):
+        raise ApiError(400, "bad_parameter", "outside must be true or false")
+    rt = runtime()
+    with rt.session_factory() as session:
+        person = session.get(Specialist, caller().specialist_id)
+        today = rt.now().astimezone(ZoneInfo(person.timezone)).date()
+        report = reports.Report.build(
+            session, rt.settings, report_range, report_caseload(), rt.now(), today
+        )
+        figures = reports.summary(report)
+    if outside == "true":
+        figures = reports.hide_small_counts(figures, rt.settings.small_count_threshold)
+    return jsonify(figures)
+
+
+def report_caseload() -> int | None:
+    """The caseload a report covers: a specialist's own; an admin's choice (None: all)."""
+    if not caller().is_admin:
+        return caller().specialist_id
+    if request.args.get("specialist_id") is None:
+        return None
+    return int_arg("specialist_id", 0, 1, 2**31 - 1)
 
 
 @bp.get("/openapi.json")
