@@ -27,8 +27,9 @@ from sqlalchemy import func, insert, select, text
 
 from bench.common import header, runtime_for, scratch_settings, table
 from bench.planner import reset
-from service import program, reports
+from service import reports
 from service.models import Goal, OutboundMessage, Peer, Specialist
+from service.web import program
 
 NOW = datetime(2026, 11, 30, 18, 0, tzinfo=UTC)
 ZONES = ["America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"]
