@@ -110,18 +110,24 @@ def _env() -> dict[str, str]:
 
 
 @cli.command()
-def worker() -> None:
-    """Run one RQ worker on the alerts and nudges queues (with RQ's scheduler).
+@click.option(
+    "--replies", is_flag=True,
+    help="Only staff alerts and inbound texts, so no long batch of nudges can hold them up.",
+)  # fmt: skip
+def worker(replies: bool) -> None:
+    """Run one RQ worker on the alerts, inbound and nudges queues (with RQ's scheduler).
 
-    Staff alerts come first: RQ takes from the queues in order, so an alert never
-    waits behind queued nudges."""
+    Staff alerts come first, then inbound texts: RQ takes from the queues in
+    order, so neither waits behind queued nudges; ``--replies`` leaves the nudges
+    out, for a worker that is never busy with a paced batch when a text arrives."""
     from rq import Worker
 
     rt = runtime()
     if rt.queue is None:
         raise CliError("REDIS_URL is not set; the worker needs Redis")
     warm_up(rt)
-    Worker([rt.alert_queue, rt.queue], connection=rt.redis).work(with_scheduler=True)
+    queues = [rt.alert_queue, rt.inbound_queue] + ([] if replies else [rt.queue])
+    Worker(queues, connection=rt.redis).work(with_scheduler=not replies)
 
 
 def warm_up(rt: Runtime) -> None:
@@ -130,8 +136,12 @@ def warm_up(rt: Runtime) -> None:
     RQ forks a work horse per job; imports, compiled templates and the twilio
     client's lazily loaded API modules made here are inherited by every fork.
     """
+    import workers.inbound  # noqa: F401  (the inbound job's imports, once)
     from service.messages import TEMPLATES_DIR, environment
+    from service.understanding import read
+    from service.understanding.context import Context
 
+    read("warm up: DONE 2", Context())  # loads the vocabularies, patterns and model
     env = environment(str(TEMPLATES_DIR))
     for template in env.list_templates(extensions=["txt"]):
         env.get_template(template)

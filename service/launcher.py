@@ -61,6 +61,7 @@ class Launcher:
                 "--workers", "1", "--threads", "8", "--no-control-socket",
             ],
             "worker": [python, "-m", "service.cli", "worker"],
+            "replies": [python, "-m", "service.cli", "worker", "--replies"],
             "planner": [python, "-m", "service.cli", "planner"],
         }  # fmt: skip
 

@@ -69,6 +69,7 @@ class Settings:
     db_pool_size: int = 5
     db_max_overflow: int = 10
     alert_queue_name: str = "alerts"
+    inbound_queue_name: str = "inbound"
     alert_escalate_after_seconds: int = 600
     alert_repeats: int = 3
     alert_resolve_within_seconds: int = 3600
@@ -363,6 +364,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=env_int(env, "DB_POOL_SIZE", 5, minimum=1),
         db_max_overflow=env_int(env, "DB_MAX_OVERFLOW", 10),
         alert_queue_name=_text(env, "ALERT_QUEUE_NAME", "alerts") or "alerts",
+        inbound_queue_name=_text(env, "INBOUND_QUEUE_NAME", "inbound") or "inbound",
         alert_escalate_after_seconds=env_int(env, "ALERT_ESCALATE_AFTER_SECONDS", 600, minimum=10),
         alert_repeats=env_int(env, "ALERT_REPEATS", 3, minimum=1),
         alert_resolve_within_seconds=env_int(env, "ALERT_RESOLVE_WITHIN_SECONDS", 3600, minimum=60),

@@ -142,6 +142,7 @@ def insert_nudges(session: Session, rows: list[dict]) -> list[tuple[int, datetim
 
 def run_forever(runtime: Runtime, interval: int | None = None) -> None:
     """The planner loop: plan, reconcile, sleep until the next minute."""
+    from service.inbound import requeue_waiting
     from workers.alerts import escalate
     from workers.digest import send_digests
     from workers.reconciler import reconcile, requeue_planned
@@ -152,6 +153,7 @@ def run_forever(runtime: Runtime, interval: int | None = None) -> None:
 
     # On start, queue everything already due (e.g. welcome texts planned while Redis was down).
     requeue_planned(runtime, runtime.now(), stale_after=timedelta(0))
+    requeue_waiting(runtime, runtime.now(), stale_after=timedelta(0))
     ticks = 0
     while True:
         started = clock.monotonic()

@@ -41,7 +41,13 @@ from service.models import (
     OutboundMessage,
     Peer,
 )
-from service.outbox_rules import AUTOMATED_KINDS, may_still_go_out, withheld_now, withheld_reason
+from service.outbox_rules import (
+    AUTOMATED_KINDS,
+    REPLY,
+    may_still_go_out,
+    withheld_now,
+    withheld_reason,
+)
 from service.peers import allowed_window
 from service.phones import last_four
 from service.recurrence import local_instant, within_window
@@ -81,20 +87,25 @@ class Ready:
     slot: float
 
 
-def send_many(runtime: Runtime, message_ids: list[int]) -> dict[int, str]:
+def send_many(runtime: Runtime, message_ids: list[int], paced: bool = True) -> dict[int, str]:
     """Send a batch (the one path every send takes): claim, check and render many rows
     per transaction, send them in parallel, record the results in one more transaction.
 
     Rate slots are reserved first (as one message would), and only the rows whose
     slot is close are claimed at a time, so no row sits in ``sending`` while it
-    waits for a slow rate: a STOP arriving meanwhile still cancels it.
+    waits for a slow rate: a STOP arriving meanwhile still cancels it. Replies are
+    sent unpaced (``paced=False``): they answer a text, as TwiML would, and never
+    queue behind the nudges' slots.
     """
     planned = still_planned(runtime, message_ids)
     outcomes = {
         message_id: "not-planned" for message_id in message_ids if message_id not in planned
     }
     todo = [message_id for message_id in dict.fromkeys(message_ids) if message_id in planned]
-    slots = deque(zip(todo, rate_limiter(runtime).reserve_many(len(todo)), strict=True))
+    times = (
+        rate_limiter(runtime).reserve_many(len(todo)) if paced else [wallclock.time()] * len(todo)
+    )
+    slots = deque(zip(todo, times, strict=True))
     transient: list[GatewayError] = []
     with ThreadPoolExecutor(max_workers=min(BATCH_THREADS, max(1, len(todo)))) as pool:
         while slots:
@@ -376,8 +387,12 @@ def check_before_send(
 
     ``withheld`` is the rule's verdict for the row (consent, pause, hold, goal).
     """
-    if withheld is not None or peer is None:
-        return skip(message, withheld or "not_opted_in", now)
+    if withheld is not None:
+        return skip(message, withheld, now)
+    if message.kind == REPLY:
+        return None  # an answer goes to whoever wrote, known or not
+    if peer is None:
+        return skip(message, "not_opted_in", now)
     if message.kind not in AUTOMATED and message.kind not in DEFERRED_KINDS:
         return None
     if message.kind in AUTOMATED and too_late(runtime, message, now):
