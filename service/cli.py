@@ -120,14 +120,18 @@ def worker(replies: bool) -> None:
     Staff alerts come first, then inbound texts: RQ takes from the queues in
     order, so neither waits behind queued nudges; ``--replies`` leaves the nudges
     out, for a worker that is never busy with a paced batch when a text arrives."""
-    from rq import Worker
+    from rq import SimpleWorker, Worker
 
     rt = runtime()
     if rt.queue is None:
         raise CliError("REDIS_URL is not set; the worker needs Redis")
     warm_up(rt)
-    queues = [rt.alert_queue, rt.inbound_queue] + ([] if replies else [rt.queue])
-    Worker(queues, connection=rt.redis).work(with_scheduler=not replies)
+    if replies:
+        # Short jobs, run in this process: no fork, no fresh database connection per text.
+        SimpleWorker([rt.alert_queue, rt.inbound_queue], connection=rt.redis).work()
+        return
+    queues = [rt.alert_queue, rt.inbound_queue, rt.queue]
+    Worker(queues, connection=rt.redis).work(with_scheduler=True)
 
 
 def warm_up(rt: Runtime) -> None:

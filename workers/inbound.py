@@ -22,7 +22,7 @@ from service.inbound import hand_on
 from service.phones import last_four
 from service.runtime import Runtime, current_runtime
 from workers.enqueue import enqueue_sends
-from workers.sender import send_many
+from workers.sender import send_reply
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def after_commit(runtime: Runtime, result: Handled) -> None:
     if result.reply_id is None:
         return
     try:
-        send_many(runtime, [result.reply_id], paced=False)
+        send_reply(runtime, result.reply_id)
     except GatewayError:
         # Planned again by the sender; the nudges queue retries it with backoff.
         enqueue_sends(runtime, [(result.reply_id, runtime.now())])

@@ -87,25 +87,20 @@ class Ready:
     slot: float
 
 
-def send_many(runtime: Runtime, message_ids: list[int], paced: bool = True) -> dict[int, str]:
+def send_many(runtime: Runtime, message_ids: list[int]) -> dict[int, str]:
     """Send a batch (the one path every send takes): claim, check and render many rows
     per transaction, send them in parallel, record the results in one more transaction.
 
     Rate slots are reserved first (as one message would), and only the rows whose
     slot is close are claimed at a time, so no row sits in ``sending`` while it
-    waits for a slow rate: a STOP arriving meanwhile still cancels it. Replies are
-    sent unpaced (``paced=False``): they answer a text, as TwiML would, and never
-    queue behind the nudges' slots.
+    waits for a slow rate: a STOP arriving meanwhile still cancels it.
     """
     planned = still_planned(runtime, message_ids)
     outcomes = {
         message_id: "not-planned" for message_id in message_ids if message_id not in planned
     }
     todo = [message_id for message_id in dict.fromkeys(message_ids) if message_id in planned]
-    times = (
-        rate_limiter(runtime).reserve_many(len(todo)) if paced else [wallclock.time()] * len(todo)
-    )
-    slots = deque(zip(todo, times, strict=True))
+    slots = deque(zip(todo, rate_limiter(runtime).reserve_many(len(todo)), strict=True))
     transient: list[GatewayError] = []
     with ThreadPoolExecutor(max_workers=min(BATCH_THREADS, max(1, len(todo)))) as pool:
         while slots:
@@ -330,6 +325,37 @@ def record_results(
             except GatewayError as error:
                 outcomes[item.id] = "retry"
                 transient.append(error)
+
+
+def send_reply(runtime: Runtime, message_id: int) -> str:
+    """Send one planned reply now: the short path of :func:`send_many` for an answer.
+
+    Its body is written and it is not paced, so the claim and the hand-off are one
+    UPDATE (still under the rule: a STOP handled first stops it), then the provider
+    is called and the result recorded as for any send."""
+    now = runtime.now()
+    table = OutboundMessage.__table__
+    with runtime.engine.begin() as connection:
+        claimed = connection.execute(
+            table.update()
+            .where(table.c.id == message_id, table.c.status == PLANNED, may_still_go_out(now))
+            .values(claim_values(now) | {"handed_at": now})
+            .returning(table.c.to_phone, table.c.body, table.c.kind)
+        ).first()
+    if claimed is None:
+        return send_message(runtime, message_id)  # withheld or taken: the full path decides
+    item = Ready(message_id, claimed.to_phone, claimed.body or "", claimed.kind, 0.0)
+    callback = f"{runtime.settings.public_base_url}/sms/status"
+    try:
+        result: str | GatewayError = runtime.gateway.send_sms(item.to, item.body, callback)
+    except GatewayError as error:
+        result = error
+    outcomes: dict[int, str] = {}
+    transient: list[GatewayError] = []
+    record_results(runtime, [(item, result)], outcomes, transient)
+    if transient:
+        raise transient[0]
+    return outcomes[message_id]
 
 
 def send_message(runtime: Runtime, message_id: int) -> str:
