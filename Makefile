@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+PYTHON_DIRS := peernudge service workers tests bench
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: run test lint format install clean train-understanding
@@ -25,20 +26,21 @@ TEST_DATABASES ?= sqlite
 
 ## Install the test dependencies into .venv and run the whole suite.
 test: $(STAMP)
-	$(BIN)/ruff format --check service workers tests bench
-	$(BIN)/ruff check service workers tests bench
+	$(BIN)/ruff format --check $(PYTHON_DIRS)
+	$(BIN)/ruff check $(PYTHON_DIRS)
+	$(BIN)/lint-imports
 	@for database in $(TEST_DATABASES); do \
 	  echo "== the whole suite on $$database =="; \
 	  PEERNUDGE_TEST_DATABASE=$$database $(BIN)/python -m pytest || exit 1; \
 	done
 
 format: $(STAMP)
-	$(BIN)/ruff format service workers tests bench
-	$(BIN)/ruff check --fix service workers tests bench
+	$(BIN)/ruff format $(PYTHON_DIRS)
+	$(BIN)/ruff check --fix $(PYTHON_DIRS)
 
 ## Retrain the crisis backstop model on the corpus's dev part (after changing crisis.txt).
 train-understanding: $(STAMP)
 	$(BIN)/python -m service.understanding.train
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache

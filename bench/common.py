@@ -18,8 +18,8 @@ from pathlib import Path
 from twilio.request_validator import RequestValidator
 
 from service import db
-from service.auth import hash_password
 from service.models import Specialist
+from service.passwords import hash_password
 from service.peers import Enrolment, enrol_peer
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings

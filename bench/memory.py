@@ -20,8 +20,8 @@ from redis import Redis
 from rq import Queue
 
 from bench.common import header, runtime_for, scratch_settings, settings_env, table
+from service.queueing import enqueue_sends
 from service.redis_server import EmbeddedRedis
-from workers.enqueue import enqueue_sends
 
 
 def used_memory(redis: Redis) -> int:
@@ -80,7 +80,7 @@ def main() -> None:
                     args.jobs,
                 )
                 env = settings_env(settings)
-                worker = process_rss([sys.executable, "-m", "service.cli", "worker"], env)
+                worker = process_rss([sys.executable, "-m", "peernudge.cli", "worker"], env)
                 python = process_rss(
                     [sys.executable, "-c", "import rq, redis, time; time.sleep(30)"], env
                 )

@@ -24,10 +24,10 @@ from bench.common import header, runtime_for, scratch_settings, settings_env, ta
 from service.gateways.twilio import TwilioGateway
 from service.models import PLANNED, Goal, OutboundMessage, Peer, Schedule, Specialist
 from service.pgtemp import TemporaryPostgres
+from service.queueing import enqueue_sends
 from service.redis_server import EmbeddedRedis
 from tests.daytime import daytime_zone
 from tests.fake_twilio import FakeTwilio
-from workers.enqueue import enqueue_sends
 from workers.sender import BATCH_THREADS
 
 LATENCY = 0.2
@@ -145,7 +145,7 @@ def pipeline(
         }
         processes = [
             subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "worker"],
+                [sys.executable, "-m", "peernudge.cli", "worker"],
                 env=env,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,

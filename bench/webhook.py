@@ -203,7 +203,7 @@ def handlers(env: dict[str, str], count: int):
     """``peernudge worker --replies`` processes: they handle the stored texts."""
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "worker", "--replies"],
+            [sys.executable, "-m", "peernudge.cli", "worker", "--replies"],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -290,7 +290,7 @@ def main() -> None:
         crisis = {phone for _, _, phone, is_crisis in paced if is_crisis}
         with handlers(env, args.handlers):
             result = measure(
-                "service.wsgi:app", env, paced, signed_requests(wrk_phones, wrk_count, "Pw"), args
+                "peernudge.wsgi:app", env, paced, signed_requests(wrk_phones, wrk_count, "Pw"), args
             )
             effect = effect_times(fake, result["paced"]["due"], crisis)
         results["PeerNudge /sms/inbound"] = result

@@ -15,10 +15,10 @@ from werkzeug.routing import IntegerConverter
 from service import logs
 from service.logs import configure_logging
 from service.passwords import MAX_LENGTH, MIN_LENGTH
-from service.queue import limiter_storage_uri
-from service.request_input import DATABASE_ID_MAX, refuse_nul_bytes
+from service.redis_connection import limiter_storage_uri
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings, load_settings
+from service.web.request_input import DATABASE_ID_MAX, refuse_nul_bytes
 
 log = logging.getLogger("service.requests")
 
@@ -140,9 +140,14 @@ def _settings(config: Settings | dict[str, Any] | None) -> Settings:
     return settings.with_overrides(**config) if config else settings
 
 
+# The blueprints are imported inside the two functions below, not at the top: every
+# process imports this package (a worker does, for service.models), and only the web
+# app should pay for loading the web layer (Flask-Login, Flask-WTF, the blueprints).
+
+
 def _init_extensions(app: Flask) -> None:
-    from service.auth import login_manager
-    from service.extensions import csrf, limiter
+    from service.web.auth import login_manager
+    from service.web.extensions import csrf, limiter
 
     csrf.init_app(app)
     limiter.init_app(app)
@@ -150,19 +155,21 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
-    from service import (
+    from service.web import (
         admin,
         alert_pages,
         api,
         auth,
         dashboard,
+        discharge_views,
         health,
         metrics,
         plan_views,
+        program,
         simulator,
         webhooks,
     )
-    from service.extensions import csrf
+    from service.web.extensions import csrf
 
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
@@ -171,6 +178,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(plan_views.bp)
+    app.register_blueprint(discharge_views.bp)
+    app.register_blueprint(program.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(alert_pages.bp)
     csrf.exempt(api.bp)  # bearer tokens, no cookies

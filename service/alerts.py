@@ -24,18 +24,16 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from redis.exceptions import RedisError
-from rq.job import Job, JobStatus
 from sqlalchemy import event, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from service import metrics
+from service import metrics, queueing, quiet_hours
 from service.flag_kinds import ALWAYS_URGENT
 from service.messages import render_template
 from service.models import (
@@ -66,11 +64,8 @@ REMINDER_ROUND = REMINDER_STEP = 0
 ACK_PATTERN = re.compile(r"^(?:ack|okay|on it)(?:\s*(\d{4}))?$")
 LINK_MAX_AGE_SECONDS = 24 * 3600
 LINK_SALT = "peernudge-alert-ack"
-DELIVER_JOB = "workers.alerts.deliver_alert"
 # Staff texts that are not ACK get one explanation an hour (an auto-responder must not loop).
 STAFF_HELP_EVERY = timedelta(hours=1)
-# Until a specialist sets their own quiet hours, they are assumed away 20:00-08:00.
-DEFAULT_QUIET = (time(20, 0), time(8, 0))
 
 
 @dataclass(frozen=True)
@@ -148,48 +143,10 @@ def queue_after_commit(session: Session, runtime: Runtime, alert_id: int) -> Non
 
         def after_commit(committed: Session) -> None:
             for queued_id in sorted(committed.info.pop("alerts_to_deliver", set())):
-                enqueue_delivery(runtime, queued_id)
+                queueing.enqueue_alert_delivery(runtime, queued_id)
 
         event.listen(session, "after_commit", after_commit, once=True)
     pending.add(alert_id)
-
-
-def enqueue_delivery(runtime: Runtime, alert_id: int, now: datetime | None = None) -> bool:
-    """Put ``deliver_alert`` on the alerts queue; without Redis the tick sends instead.
-
-    A job already waiting, or running, will send what is pending. One that
-    started more than ``SENDING_TIMEOUT_SECONDS`` ago is taken for dead (its
-    worker was killed: RQ would only clean it up minutes later) and replaced,
-    or the alert's every later step would wait behind it."""
-    queue = runtime.alert_queue
-    if queue is None:
-        return False
-    job_id = f"alert-{alert_id}-deliver"
-    stale = (now or runtime.now()) - timedelta(seconds=runtime.settings.sending_timeout_seconds)
-    try:
-        try:
-            job = Job.fetch(job_id, connection=runtime.redis)
-            status = job.get_status(refresh=False)
-        except Exception:  # no such job (or an unreadable one): queue it
-            job, status = None, None
-        if status == JobStatus.STARTED and started_before(job, stale):
-            log.warning("alert %s: its delivery job started before %s; queued again", alert_id,
-                        stale.isoformat())  # fmt: skip
-            job.delete()
-        elif status in (JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED):
-            return False
-        queue.enqueue(DELIVER_JOB, alert_id, job_id=job_id, result_ttl=60, failure_ttl=86400)
-    except RedisError as error:
-        log.warning("could not queue alert %s (%s); the tick will", alert_id, type(error).__name__)
-        return False
-    return True
-
-
-def started_before(job: Job, moment: datetime) -> bool:
-    started = job.started_at
-    if started is None:
-        return False
-    return (started if started.tzinfo else started.replace(tzinfo=UTC)) < moment
 
 
 def reach_for(session: Session, alert: Alert, told: bool, now: datetime) -> AlertReach:
@@ -197,7 +154,7 @@ def reach_for(session: Session, alert: Alert, told: bool, now: datetime) -> Aler
     if told or notified_count(session, alert.id) > 0:
         return AlertReach(told=True)
     peer = session.get(Peer, alert.peer_id)
-    seen = next_seen_at(peer.specialist, now)
+    seen = quiet_hours.staff_back_at(peer.specialist, now)
     return AlertReach(False, seen.astimezone(ZoneInfo(peer.timezone)) if seen else None)
 
 
@@ -207,30 +164,6 @@ def notified_count(session: Session, alert_id: int) -> int:
             AlertNotification.alert_id == alert_id, AlertNotification.recipient_id.is_not(None)
         )
     )
-
-
-def next_seen_at(specialist: Specialist, now: datetime) -> datetime | None:
-    """When the specialist's own quiet hours end, if they are in them now (else None)."""
-    zone = ZoneInfo(specialist.timezone or "UTC")
-    start, end = quiet_hours(specialist)
-    local = now.astimezone(zone)
-    if not in_quiet_hours(local.time(), start, end):
-        return None
-    day = local.date() if local.time() < end else local.date() + timedelta(days=1)
-    return datetime.combine(day, end, zone)
-
-
-def quiet_hours(specialist: Specialist) -> tuple[time, time]:
-    """The specialist's own quiet hours for non-urgent notices (local start, end)."""
-    if specialist.quiet_start is None or specialist.quiet_end is None:
-        return DEFAULT_QUIET
-    return specialist.quiet_start, specialist.quiet_end
-
-
-def in_quiet_hours(moment: time, start: time, end: time) -> bool:
-    if start == end:
-        return False
-    return start <= moment < end if start < end else moment >= start or moment < end
 
 
 # --- the chain -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.flags import open_flag
 from service.models import OPTED_IN, OPTED_OUT, ConsentEvent, Peer
 from service.outbox_rules import withdraw_for_peer
 
@@ -38,8 +39,6 @@ def record_opt_out(
     )
     session.add(event)
     if peer is not None:
-        from service.flags import open_flag
-
         peer.consent = OPTED_OUT
         withdraw_for_peer(session, peer, "opted_out", now)
         open_flag(session, peer.id, "opted_out", f"opted out ({source})", now)

@@ -22,10 +22,11 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import alerts, flags, peer_changes, plans
+from service import alerts, flags, peer_changes, plans, quiet_hours
 from service.consent import record_opt_in, record_opt_out
 from service.inbound import IncomingSms
 from service.messages import render_message, segment_count
+from service.milestones import milestone_for_checkin
 from service.models import (
     OPTED_IN,
     OPTED_OUT,
@@ -561,8 +562,6 @@ def record_check_in(turn: Turn, goal: Goal, result: str) -> CheckIn:
 
 
 def handle_done(turn: Turn) -> str:
-    from service.milestones import milestone_for_checkin
-
     if turn.reading.scope == "all":  # "both" after "Which one?"
         return answer_every_goal(turn, "done", "done")
     goal = pick_goal(turn)
@@ -683,7 +682,7 @@ def handle_time(turn: Turn) -> str:
             turn.session, turn.runtime.settings, turn.peer, turn.reading.time or "", turn.now
         )
     except ValueError:
-        start, end = peer_changes.window_text(turn.runtime.settings, turn.peer)
+        start, end = quiet_hours.window_text(turn.runtime.settings, turn.peer)
         return turn.reply("time_refused", start=start, end=end)
     turn.audit("time_changed", time=new_time)
     return turn.reply("time_changed", time=new_time)

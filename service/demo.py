@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.auth import hash_password
 from service.models import Specialist
-from service.peers import Enrolment, allowed_window, enrol_peer
+from service.passwords import hash_password
+from service.peers import Enrolment, enrol_peer
 from service.private_files import create_private_file, private_dir
-from service.recurrence import within_window
+from service.quiet_hours import allowed_window, within_window
 from service.settings import Settings
 
 DEMO_EMAIL = "demo@peernudge.example"

@@ -15,26 +15,27 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
 from service.db import insert_skipping_duplicates
 from service.models import InboundMessage, Peer
 from service.phones import last_four
+from service.queueing import enqueue_texts_from
 from service.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_CHARS = 20_000
-HANDLER = "workers.inbound.handle_texts_from"
-# A job waits in Redis an hour at most; after that the reconciler hands the text on again.
-JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 300, "ttl": 3600}
 # An unhandled text this old has probably lost its job; handing it on again is harmless.
 STALE_AFTER = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
 class IncomingSms:
+    """One inbound text as the webhook or a simulated phone received it. Its body is
+    stored without NUL (PostgreSQL text cannot hold one; :func:`store` removes it),
+    the webhook strips NUL from the other fields, the dashboard's forms refuse it."""
+
     provider_id: str
     from_phone: str
     to_phone: str | None
@@ -76,17 +77,8 @@ def store(runtime: Runtime, sms: IncomingSms) -> int | None:
 
 
 def hand_on(runtime: Runtime, phones: list[str]) -> int:
-    """Queue the handler for each sender; without Redis the reconciler does it later."""
-    queue = runtime.inbound_queue
-    if queue is None:
-        return 0
-    try:
-        for phone in phones:
-            queue.enqueue(HANDLER, phone, **JOB_OPTIONS)
-    except RedisError as error:
-        log.warning("could not queue inbound texts (%s); the reconciler will", type(error).__name__)
-        return 0
-    return len(phones)
+    """Queue the handler for each sender (``service.queueing``)."""
+    return enqueue_texts_from(runtime, phones)
 
 
 def senders_waiting(

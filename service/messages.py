@@ -4,7 +4,9 @@ Bodies live in ``templates/messages/<lang>/<kind>/<variant>.txt``. The renderer
 picks the peer's language (falling back to English), a variant (never the same
 one twice in a row for a peer and kind), renders with ``StrictUndefined``,
 folds whitespace, swaps characters that would force UCS-2 for their GSM-7
-equivalents, and reports the encoding and segment count.
+equivalents (:mod:`service.gsm7`), and reports the encoding and segment count.
+With ``PROGRAM_DISCREET`` on, our wording is checked once per template against
+:mod:`service.discretion`.
 """
 
 from __future__ import annotations
@@ -19,30 +21,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from service.crisis_lines import line_for
+from service.discretion import discretion_problems
+from service.gsm7 import is_gsm7, segment_count, to_gsm7
+from service.models import MessageRotation
 from service.settings import Settings
-from service.understanding.normalise import surface
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates" / "messages"
 DEFAULT_LANGUAGE = "en"
-
-# GSM 03.38 basic set and extension table (extension characters count double).
-GSM7_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM7_EXTENDED = set("^{}\\[~]|€")
-# Characters phones and editors insert that would switch a message to UCS-2.
-GSM7_REPLACEMENTS = {
-    "\u00a0": " ",  # non-breaking space
-    "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"',
-    "\u2013": "-", "\u2014": "-", "\u2212": "-",
-    "\u2026": "...",
-    "\u2022": "-",
-    "\u00b4": "'", "`": "'",
-    "\u00e1": "a", "\u00ed": "i", "\u00f3": "o", "\u00fa": "u", "\u00c1": "A",
-    "\u00cd": "I", "\u00d3": "O", "\u00da": "U", "\u00e7": "c",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,28 +42,6 @@ class RenderedMessage:
     @property
     def template(self) -> str:
         return f"{self.language}/{self.kind}/{self.variant}"
-
-
-def to_gsm7(text: str) -> str:
-    """Replace look-alike characters that would force UCS-2 with GSM-7 ones."""
-    return "".join(GSM7_REPLACEMENTS.get(char, char) for char in text)
-
-
-def is_gsm7(text: str) -> bool:
-    return all(char in GSM7_BASIC or char in GSM7_EXTENDED for char in text)
-
-
-def segment_count(text: str) -> tuple[str, int]:
-    """The encoding a phone network would use for this text, and its segment count."""
-    if is_gsm7(text):
-        units = sum(2 if char in GSM7_EXTENDED else 1 for char in text)
-        single, multi, encoding = 160, 153, "GSM-7"
-    else:
-        units = sum(2 if ord(char) > 0xFFFF else 1 for char in text)
-        single, multi, encoding = 70, 67, "UCS-2"
-    if units <= single:
-        return encoding, 1
-    return encoding, -(-units // multi)
 
 
 def clean_whitespace(text: str) -> str:
@@ -167,19 +130,6 @@ def base_context(peer: Any, settings: Settings, phone: str | None = None) -> dic
     }
 
 
-@lru_cache(maxsize=1)
-def discreet_words() -> frozenset[str]:
-    path = Path(__file__).resolve().parent / "data" / "discreet_words.txt"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return frozenset(line.strip().lower() for line in lines if line.strip() and line[0] != "#")
-
-
-def discretion_problems(text: str) -> list[str]:
-    """Words in ``text`` that would reveal treatment or recovery on a lock screen."""
-    words = set(surface(text).split())
-    return [f"names {word!r} (PROGRAM_DISCREET)" for word in sorted(words & discreet_words())]
-
-
 _discreet_templates: set[tuple[str, str]] = set()
 
 
@@ -202,8 +152,6 @@ def render_message(
     Remembers the variant per peer and kind in the session's transaction, so the
     next message of the same kind uses different words.
     """
-    from service.models import MessageRotation
-
     rotation = session.get(MessageRotation, (peer.id, kind)) if peer is not None else None
     values = base_context(peer, settings, phone) | context
     language = peer.language if peer is not None else language

@@ -1,4 +1,4 @@
-"""Prometheus metrics at ``/metrics``, shared by every process through Redis and the database.
+"""Counting what happens, in every process, without Flask (``/metrics`` is service/web/metrics.py).
 
 Nudges are planned, sent and skipped in planner and worker processes (RQ forks
 a work horse per job), webhooks are answered by several web processes on
@@ -14,13 +14,11 @@ not counted, and the nudge goes on.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, request
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -28,14 +26,12 @@ from prometheus_client.core import (
     HistogramMetricFamily,
     Metric,
 )
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
 
 from service.models import Alert, ConsentEvent, Flag, OutboundMessage
 from service.runtime import Runtime
-from service.web import runtime as web_runtime
 
 log = logging.getLogger(__name__)
 
@@ -237,23 +233,3 @@ def exposition(runtime: Runtime) -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PeerNudgeCollector(runtime))  # type: ignore[arg-type]
     return generate_latest(registry)
-
-
-bp = Blueprint("metrics", __name__)
-
-
-@bp.get("/metrics")
-def metrics() -> Response:
-    """Prometheus text format, for a scraper that sends ``Authorization: Bearer METRICS_TOKEN``."""
-    token = web_runtime().settings.metrics_token
-    if token is None:
-        abort(404)  # off unless an operator chose a token
-    offered = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(offered.encode(), token.encode()):
-        return Response(
-            "metrics need Authorization: Bearer <METRICS_TOKEN>\n",
-            status=401,
-            mimetype="text/plain",
-            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
-        )
-    return Response(exposition(web_runtime()), mimetype=CONTENT_TYPE_LATEST)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.models import CheckIn, Goal
+from service.recurrence import parse_days
 
 STREAK_MILESTONES = (3, 7, 14, 30, 60, 90, 180, 365)
 # Weight of each new day; 0.05 makes a habit half-formed after about two weeks of days.
@@ -30,8 +31,6 @@ def results_by_day(session: Session, goal_id: int, first: date, last: date) -> d
 
 def scheduled_weekdays(goal: Goal) -> frozenset[int]:
     """Weekdays (0 = Monday) the goal's check-ins are on; every day when it has none."""
-    from service.recurrence import parse_days
-
     days: set[int] = set()
     for schedule in goal.schedules:
         if schedule.kind == "checkin":

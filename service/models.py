@@ -135,6 +135,10 @@ class Peer(Base):
     # Encouragement cadence chosen by the peer, as a schedule rule ("2x-week", "off").
     encouragement: Mapped[str] = mapped_column(String(40), default="2x-week")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set while the peer is discharged from the program (service/discharge.py): automated
+    # texts stop, history stays. Each discharge is also a Discharge row, for the reports.
+    discharged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discharge_reason: Mapped[str | None] = mapped_column(String(40))
 
     specialist: Mapped[Specialist] = relationship(
         back_populates="peers", foreign_keys=[specialist_id]
@@ -144,8 +148,11 @@ class Peer(Base):
     )
 
     def status(self, now: datetime | None = None) -> str:
-        """One of ``active``, ``paused``, ``opted_out`` (``pending`` before consent)."""
+        """One of ``active``, ``paused``, ``opted_out``, ``discharged`` (``pending`` before
+        consent)."""
         now = now or utcnow()
+        if self.discharged_at is not None:
+            return "discharged"
         if self.consent == OPTED_OUT:
             return "opted_out"
         if self.consent == PENDING:
@@ -289,7 +296,11 @@ class CheckIn(Base):
     """A peer's answer for one goal on one local day; answering again updates it."""
 
     __tablename__ = "check_ins"
-    __table_args__ = (UniqueConstraint("goal_id", "local_date", name="uq_check_in_goal_day"),)
+    __table_args__ = (
+        UniqueConstraint("goal_id", "local_date", name="uq_check_in_goal_day"),
+        # The program report pairs each check-in text with the answer that followed it.
+        Index("ix_check_in_goal_created", "goal_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id"))
@@ -331,6 +342,24 @@ class ConsentEvent(Base):
     detail: Mapped[str | None] = mapped_column(String(255))
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Discharge(Base):
+    """One time a peer left the program, and when (if) they were enrolled again.
+
+    Peer.discharged_at says whether the peer is discharged now; these rows keep every
+    spell, so a report over a past range knows who was enrolled then.
+    """
+
+    __tablename__ = "discharges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id"), index=True)
+    discharged_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(40))
+    discharged_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
+    re_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    re_enrolled_by: Mapped[int | None] = mapped_column(ForeignKey("specialists.id"))
 
 
 class Flag(Base):

@@ -10,7 +10,7 @@ Any other planned or claimed text may still go out only while
 
 - the peer has opted in (every kind the sender sends: welcome, direct, automated);
 - for an automated kind (check-in, encouragement, milestone, summary,
-  re-engagement): the peer is not paused and not on hold. ``hold_until`` in
+  re-engagement): the peer is not discharged, not paused and not on hold. ``hold_until`` in
   the future holds automated texts whatever put it there (crisis language, an
   unclear opt-out...; the skip reason is the hold's own ``hold_reason``);
 - its goal, if it has one, is still on the plan; its schedule, if it has one, is
@@ -18,7 +18,7 @@ Any other planned or claimed text may still go out only while
   (a paused goal asks nothing, not even a snoozed check-in).
 
 The rule is one SQL expression, :func:`withheld_reason`, so the same words
-decide everywhere: STOP, PAUSE, a crisis hold and goal and cadence changes cancel
+decide everywhere: STOP, PAUSE, a discharge, a crisis hold and goal and cadence changes cancel
 what it withholds (:func:`withdraw`), the sender skips a claimed row it
 withholds, and the sender's hand-off, the last step before the provider is
 called, refuses a row it withholds. A change that lands between a worker's claim
@@ -82,6 +82,7 @@ def withheld_reason(now: datetime) -> ColumnElement[str | None]:
     return case(
         (OutboundMessage.kind == REPLY, case((opted_out_since, "opted_out"), else_=None)),
         (~_peer_where(Peer.consent == OPTED_IN), "not_opted_in"),
+        (and_(automated, _peer_where(Peer.discharged_at.is_not(None))), "discharged"),
         (and_(automated, _peer_where(Peer.paused_until > now)), "paused"),
         (and_(automated, _peer_where(Peer.hold_until > now)), _hold_reason()),
         (and_(OutboundMessage.goal_id.is_not(None), ~goal_on_plan), "goal_removed"),

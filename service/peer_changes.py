@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from service.models import PLANNED, Goal, OutboundMessage, Peer, Schedule
 from service.outbox_rules import HOLD_REASON, cancel_unsent, withdraw_for_peer
-from service.peers import allowed_window, check_times
-from service.recurrence import local_instant, next_occurrence, recurrence, within_window
+from service.quiet_hours import allowed_window, allows, check_times, next_opening
+from service.recurrence import local_instant, next_occurrence, recurrence
 from service.settings import Settings
 
 SNOOZE = timedelta(hours=2)
@@ -115,11 +115,9 @@ def snooze(
     )
     if already is not None:
         return None
-    start, end = allowed_window(settings, peer)
     due = now + delay
-    if not within_window(due.astimezone(zone).time(), start, end):
-        day = local.date() + timedelta(days=0 if local.time() < start else 1)
-        due = local_instant(day, start, zone)
+    if not allows(settings, peer, due):
+        due = next_opening(settings, peer, now)
     message = OutboundMessage(
         peer_id=peer.id,
         to_phone=peer.phone,
@@ -147,11 +145,6 @@ def move_check_ins(
     moved = OutboundMessage.schedule_id.in_([s.id for s in schedules])
     cancel_unsent(session, moved, "time_changed", now)  # planned for the old time
     return new_time
-
-
-def window_text(settings: Settings, peer: Peer) -> tuple[str, str]:
-    start, end = allowed_window(settings, peer)
-    return start.strftime("%H:%M"), end.strftime("%H:%M")
 
 
 __all__ = ["hold", "pause", "resume", "snooze"]

@@ -2,7 +2,7 @@
 
 Used by the CLI, the demo seed and the dashboard, so every way in applies the
 same checks: a textable number, a real time zone, times inside the allowed
-window, and a consent record before anything is sent.
+window (:mod:`service.quiet_hours`), and a consent record before anything is sent.
 """
 
 from __future__ import annotations
@@ -29,16 +29,19 @@ from service.models import (
     Specialist,
 )
 from service.phones import normalize_phone, timezone_for_number
+from service.quiet_hours import (
+    allowed_window,
+    check_times,
+    preferred_hours_problem,
+    within_window,
+)
 from service.recurrence import (
     ScheduleError,
-    format_times,
     next_occurrence,
     parse_days,
-    parse_times,
     parse_zone,
     recurrence,
     schedule_shape,
-    within_window,
 )
 from service.settings import Settings
 
@@ -81,40 +84,11 @@ class Enrolment:
     window_end: time | None = None
 
 
-def allowed_window(settings: Settings, peer: Peer | None = None) -> tuple[time, time]:
-    """The local window automated messages may use: the program's, narrowed by the peer's."""
-    start = time.fromisoformat(settings.window_start)
-    end = time.fromisoformat(settings.window_end)
-    if peer is not None and peer.window_start is not None:
-        start = max(start, peer.window_start)
-    if peer is not None and peer.window_end is not None:
-        end = min(end, peer.window_end)
-    return start, end
-
-
 def check_preferred_hours(settings: Settings, peer: Peer) -> None:
     """The peer's own hours must leave some time inside the program's window."""
-    first, last = allowed_window(settings, peer)
-    if first >= last:
-        window = allowed_window(settings)
-        raise EnrolmentError(
-            f"preferred hours must overlap the program's hours "
-            f"({window[0].strftime('%H:%M')}-{window[1].strftime('%H:%M')}) and start before "
-            "they end"
-        )
-
-
-def check_times(times: str, window: tuple[time, time]) -> str:
-    """Normalised times, or ScheduleError when one falls outside the window."""
-    parsed = parse_times(times)
-    start, end = window
-    outside = [t for t in parsed if not within_window(t, start, end)]
-    if outside:
-        raise ScheduleError(
-            f"{outside[0].strftime('%H:%M')} is outside the hours texts may be sent "
-            f"({start.strftime('%H:%M')}-{end.strftime('%H:%M')} in the peer's time zone)"
-        )
-    return format_times(parsed)
+    problem = preferred_hours_problem(settings, peer)
+    if problem is not None:
+        raise EnrolmentError(problem)
 
 
 def resolve_timezone(phone: str, given: str | None) -> str:

@@ -19,15 +19,9 @@ from sqlalchemy.orm import Session
 
 from service.models import Goal, OutboundMessage, Peer, Schedule
 from service.outbox_rules import cancel_unsent, withdraw
-from service.peers import (
-    ENCOURAGEMENT_TIME,
-    ScheduleError,
-    add_schedule,
-    allowed_window,
-    check_times,
-    companion_time,
-)
-from service.recurrence import next_occurrence, parse_days, recurrence
+from service.peers import ENCOURAGEMENT_TIME, add_schedule, companion_time
+from service.quiet_hours import allowed_window, check_times
+from service.recurrence import ScheduleError, next_occurrence, parse_days, recurrence
 from service.settings import Settings
 
 MAX_GOAL_CHARS = 160

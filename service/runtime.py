@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.db import make_engine, make_session_factory
 from service.gateways import SmsGateway, build_gateway
 from service.models import utcnow
-from service.queue import connect_redis, make_queue, uses_redis
+from service.redis_connection import connect_redis, uses_redis
 from service.settings import Settings, load_settings
 
 
@@ -34,7 +34,10 @@ class Runtime:
 
     @cached_property
     def queue(self) -> Queue | None:
-        return make_queue(self.settings, self.redis) if self.redis is not None else None
+        """The nudges' queue."""
+        if self.redis is None:
+            return None
+        return Queue(self.settings.queue_name, connection=self.redis)
 
     @cached_property
     def alert_queue(self) -> Queue | None:

@@ -11,14 +11,16 @@ import os
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import phonenumbers
 
+from service.discretion import discretion_problems
 from service.flag_kinds import ALWAYS_URGENT, MAY_BE_MARKED_URGENT
+from service.gsm7 import is_gsm7, to_gsm7
 from service.private_files import create_private_file, private_dir
 
 
@@ -85,6 +87,9 @@ class Settings:
     crisis_line_text: str | None = None
     crisis_line_text_word: str | None = None
     emergency_number: str | None = None
+    follow_up_days: int = 180
+    follow_up_window_days: int = 30
+    small_count_threshold: int = 5
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some values replaced (used by tests and the launcher)."""
@@ -93,6 +98,10 @@ class Settings:
     @property
     def twilio_configured(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+
+# Every default is the one written in Settings above; load_settings takes them from here.
+DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Settings) if f.default is not MISSING}
 
 
 def _text(env: Mapping[str, str], name: str, default: str | None = None) -> str | None:
@@ -152,7 +161,7 @@ def env_url(env: Mapping[str, str], name: str, default: str | None, schemes: tup
 
 
 def env_clock(env: Mapping[str, str], name: str, default: str) -> str:
-    raw = _text(env, name, default) or default
+    raw = _text(env, name) or default
     hours, _, minutes = raw.partition(":")
     if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
         raise SettingsError(f"{name} must be a 24-hour time like 08:00, got {raw!r}")
@@ -186,10 +195,11 @@ def _secret_key(env: Mapping[str, str], instance_dir: Path) -> str:
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+LOG_FORMATS = ("text", "json")
 
 
 def env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = _text(env, name, default) or default
+    raw = _text(env, name) or default
     value = raw.lower()
     if value not in choices:
         raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
@@ -235,21 +245,21 @@ def _sentinels(env: Mapping[str, str]) -> tuple[tuple[str, int], ...]:
 
 
 def _mail_from(env: Mapping[str, str]) -> str:
-    address = _text(env, "MAIL_FROM", "peernudge@localhost") or "peernudge@localhost"
+    address = _text(env, "MAIL_FROM") or DEFAULTS["mail_from"]
     if "@" not in address or any(c in address for c in "\r\n"):
         raise SettingsError(f"MAIL_FROM must be an email address, got {address!r}")
     return address
 
 
 def _gateway(env: Mapping[str, str]) -> str:
-    gateway = (_text(env, "SMS_GATEWAY", "simulator") or "simulator").lower()
+    gateway = (_text(env, "SMS_GATEWAY") or DEFAULTS["sms_gateway"]).lower()
     if gateway not in GATEWAYS:
         raise SettingsError(f"SMS_GATEWAY must be one of {', '.join(GATEWAYS)}, got {gateway!r}")
     return gateway
 
 
 def _region(env: Mapping[str, str]) -> str:
-    region = (_text(env, "DEFAULT_REGION", "US") or "US").upper()
+    region = (_text(env, "DEFAULT_REGION") or DEFAULTS["default_region"]).upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise SettingsError(f"DEFAULT_REGION must be a two-letter region code, got {region!r}")
     return region
@@ -272,8 +282,6 @@ def env_diallable(env: Mapping[str, str], name: str) -> str | None:
 
 
 def _crisis_line_name(env: Mapping[str, str]) -> str | None:
-    from service.messages import is_gsm7, to_gsm7  # messages imports settings: a cycle
-
     raw = _text(env, "CRISIS_LINE_NAME")
     if raw is not None and (len(raw) > MAX_CRISIS_LINE_NAME or not is_gsm7(to_gsm7(raw))):
         raise SettingsError(
@@ -322,7 +330,8 @@ def _check_twilio(settings: Settings) -> None:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate every setting; raise SettingsError on the first bad one."""
     env = os.environ if env is None else env
-    instance_dir = Path(_text(env, "INSTANCE_DIR", "instance") or "instance").resolve()
+    port = env_int(env, "PORT", DEFAULTS["port"], minimum=1)
+    instance_dir = Path(_text(env, "INSTANCE_DIR") or "instance").resolve()
     settings = Settings(
         instance_dir=instance_dir,
         database_url=_database_url(env, instance_dir),
@@ -334,48 +343,76 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         twilio_from_number=_text(env, "TWILIO_FROM_NUMBER"),
         twilio_messaging_service_sid=_text(env, "TWILIO_MESSAGING_SERVICE_SID"),
         twilio_api_base_url=env_url(
-            env, "TWILIO_API_BASE_URL", TWILIO_DEFAULT_API_BASE_URL, ("http", "https")
+            env, "TWILIO_API_BASE_URL", DEFAULTS["twilio_api_base_url"], ("http", "https")
         ),
         public_base_url=env_url(env, "PUBLIC_BASE_URL", None, ("http", "https"))
-        or f"http://localhost:{env_int(env, 'PORT', 5000, minimum=1)}",
-        program_name=_text(env, "PROGRAM_NAME", "PeerNudge") or "PeerNudge",
-        program_discreet=env_bool(env, "PROGRAM_DISCREET", True),
+        or f"http://localhost:{port}",
+        program_name=_text(env, "PROGRAM_NAME") or DEFAULTS["program_name"],
+        program_discreet=env_bool(env, "PROGRAM_DISCREET", DEFAULTS["program_discreet"]),
         default_region=_region(env),
-        queue_name=_text(env, "QUEUE_NAME", "nudges") or "nudges",
-        port=env_int(env, "PORT", 5000, minimum=1),
-        planner_interval_seconds=env_int(env, "PLANNER_INTERVAL_SECONDS", 60, minimum=1),
-        planner_lookahead_seconds=env_int(env, "PLANNER_LOOKAHEAD_SECONDS", 120),
-        missed_grace_minutes=env_int(env, "MISSED_GRACE_MINUTES", 30, minimum=1),
-        sending_timeout_seconds=env_int(env, "SENDING_TIMEOUT_SECONDS", 300, minimum=10),
-        sms_max_per_second=env_float(env, "SMS_MAX_PER_SECOND", 1.0),
-        daily_message_cap=env_int(env, "DAILY_MESSAGE_CAP", 3, minimum=1),
-        window_start=env_clock(env, "SEND_WINDOW_START", "08:00"),
-        window_end=env_clock(env, "SEND_WINDOW_END", "20:00"),
-        message_validity_seconds=env_int(env, "MESSAGE_VALIDITY_SECONDS", 3600, minimum=1),
-        login_rate_limit=env_bool(env, "LOGIN_RATE_LIMIT", True),
-        session_lifetime_hours=env_int(env, "SESSION_LIFETIME_HOURS", 12, minimum=1),
-        trusted_proxy_hops=env_int(env, "TRUSTED_PROXY_HOPS", 0),
-        log_format=env_choice(env, "LOG_FORMAT", "text", ("text", "json")),
-        log_level=env_choice(env, "LOG_LEVEL", "info", LOG_LEVELS).upper(),
+        queue_name=_text(env, "QUEUE_NAME") or DEFAULTS["queue_name"],
+        port=port,
+        planner_interval_seconds=env_int(
+            env, "PLANNER_INTERVAL_SECONDS", DEFAULTS["planner_interval_seconds"], minimum=1
+        ),
+        planner_lookahead_seconds=env_int(
+            env, "PLANNER_LOOKAHEAD_SECONDS", DEFAULTS["planner_lookahead_seconds"]
+        ),
+        missed_grace_minutes=env_int(
+            env, "MISSED_GRACE_MINUTES", DEFAULTS["missed_grace_minutes"], minimum=1
+        ),
+        sending_timeout_seconds=env_int(
+            env, "SENDING_TIMEOUT_SECONDS", DEFAULTS["sending_timeout_seconds"], minimum=10
+        ),
+        sms_max_per_second=env_float(env, "SMS_MAX_PER_SECOND", DEFAULTS["sms_max_per_second"]),
+        daily_message_cap=env_int(
+            env, "DAILY_MESSAGE_CAP", DEFAULTS["daily_message_cap"], minimum=1
+        ),
+        window_start=env_clock(env, "SEND_WINDOW_START", DEFAULTS["window_start"]),
+        window_end=env_clock(env, "SEND_WINDOW_END", DEFAULTS["window_end"]),
+        message_validity_seconds=env_int(
+            env, "MESSAGE_VALIDITY_SECONDS", DEFAULTS["message_validity_seconds"], minimum=1
+        ),
+        login_rate_limit=env_bool(env, "LOGIN_RATE_LIMIT", DEFAULTS["login_rate_limit"]),
+        session_lifetime_hours=env_int(
+            env, "SESSION_LIFETIME_HOURS", DEFAULTS["session_lifetime_hours"], minimum=1
+        ),
+        trusted_proxy_hops=env_int(env, "TRUSTED_PROXY_HOPS", DEFAULTS["trusted_proxy_hops"]),
+        log_format=env_choice(env, "LOG_FORMAT", DEFAULTS["log_format"], LOG_FORMATS),
+        log_level=env_choice(env, "LOG_LEVEL", DEFAULTS["log_level"], LOG_LEVELS).upper(),
         metrics_token=_metrics_token(env),
         redis_sentinels=_sentinels(env),
-        redis_sentinel_master=_text(env, "REDIS_SENTINEL_MASTER", "mymaster") or "mymaster",
+        redis_sentinel_master=_text(env, "REDIS_SENTINEL_MASTER")
+        or DEFAULTS["redis_sentinel_master"],
         redis_password=_text(env, "REDIS_PASSWORD"),
-        db_pool_size=env_int(env, "DB_POOL_SIZE", 5, minimum=1),
-        db_max_overflow=env_int(env, "DB_MAX_OVERFLOW", 10),
-        alert_queue_name=_text(env, "ALERT_QUEUE_NAME", "alerts") or "alerts",
-        inbound_queue_name=_text(env, "INBOUND_QUEUE_NAME", "inbound") or "inbound",
-        alert_escalate_after_seconds=env_int(env, "ALERT_ESCALATE_AFTER_SECONDS", 600, minimum=10),
-        alert_repeats=env_int(env, "ALERT_REPEATS", 3, minimum=1),
-        alert_resolve_within_seconds=env_int(env, "ALERT_RESOLVE_WITHIN_SECONDS", 3600, minimum=60),
+        db_pool_size=env_int(env, "DB_POOL_SIZE", DEFAULTS["db_pool_size"], minimum=1),
+        db_max_overflow=env_int(env, "DB_MAX_OVERFLOW", DEFAULTS["db_max_overflow"]),
+        alert_queue_name=_text(env, "ALERT_QUEUE_NAME") or DEFAULTS["alert_queue_name"],
+        inbound_queue_name=_text(env, "INBOUND_QUEUE_NAME") or DEFAULTS["inbound_queue_name"],
+        alert_escalate_after_seconds=env_int(
+            env,
+            "ALERT_ESCALATE_AFTER_SECONDS",
+            DEFAULTS["alert_escalate_after_seconds"],
+            minimum=10,
+        ),
+        alert_repeats=env_int(env, "ALERT_REPEATS", DEFAULTS["alert_repeats"], minimum=1),
+        alert_resolve_within_seconds=env_int(
+            env,
+            "ALERT_RESOLVE_WITHIN_SECONDS",
+            DEFAULTS["alert_resolve_within_seconds"],
+            minimum=60,
+        ),
         urgent_flag_kinds=_urgent_flag_kinds(env),
         smtp_host=_text(env, "SMTP_HOST"),
-        smtp_port=env_int(env, "SMTP_PORT", 587, minimum=1),
+        smtp_port=env_int(env, "SMTP_PORT", DEFAULTS["smtp_port"], minimum=1),
         smtp_username=_text(env, "SMTP_USERNAME"),
         smtp_password=_text(env, "SMTP_PASSWORD"),
-        smtp_starttls=env_bool(env, "SMTP_STARTTLS", True),
+        smtp_starttls=env_bool(env, "SMTP_STARTTLS", DEFAULTS["smtp_starttls"]),
         mail_from=_mail_from(env),
         **_crisis_line(env),
+        follow_up_days=env_int(env, "FOLLOW_UP_DAYS", 180, minimum=1),
+        follow_up_window_days=env_int(env, "FOLLOW_UP_WINDOW_DAYS", 30, minimum=1),
+        small_count_threshold=env_int(env, "SMALL_COUNT_THRESHOLD", 5),
     )
     _check_twilio(settings)
     _check_program_name(settings)
@@ -384,8 +421,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
 def _check_program_name(settings: Settings) -> None:
     """The program's name is in every text: with PROGRAM_DISCREET on it must be neutral."""
-    from service.messages import discretion_problems
-
     if settings.program_discreet and discretion_problems(settings.program_name):
         raise SettingsError(
             f"PROGRAM_NAME {settings.program_name!r} would show on lock screens and says what "

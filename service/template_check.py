@@ -25,13 +25,9 @@ from typing import Any
 from jinja2 import meta
 
 from service.crisis_lines import CrisisLine, lines_on_file
-from service.messages import (
-    TEMPLATES_DIR,
-    discretion_problems,
-    environment,
-    render_template,
-    segment_count,
-)
+from service.discretion import discretion_problems
+from service.gsm7 import segment_count
+from service.messages import TEMPLATES_DIR, environment, render_template
 from service.recurrence import schedule_shape
 from service.settings import MAX_CRISIS_LINE_NAME
 

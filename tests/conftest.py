@@ -16,8 +16,8 @@ import pytest
 from redis import Redis
 
 from service import create_app, db
-from service.auth import hash_password
 from service.models import Specialist
+from service.passwords import hash_password
 from service.redis_server import EmbeddedRedis
 from service.runtime import Runtime, set_runtime
 from service.settings import Settings

@@ -18,8 +18,8 @@ from rq import SimpleWorker
 from sqlalchemy import func, select
 
 from service import alerts, db
-from service.admin import set_phone
-from service.messages import discretion_problems
+from service.accounts import set_phone
+from service.discretion import discretion_problems
 from service.metrics import exposition
 from service.models import (
     ALERT_ACKNOWLEDGED,
@@ -551,9 +551,9 @@ def test_a_real_worker_texts_the_specialist_before_the_nudges_already_queued(
     from datetime import UTC, datetime
 
     from service.models import PLANNED, OutboundMessage
+    from service.queueing import enqueue_sends
     from tests.test_engine_worker import twilio_env
     from tests.test_launcher import wait_for
-    from workers.enqueue import enqueue_sends
 
     clock.set(datetime.now(UTC))  # real processes: the real clock
     sam = enrol(twilio_runtime, staff.jordan)
@@ -575,7 +575,7 @@ def test_a_real_worker_texts_the_specialist_before_the_nudges_already_queued(
         "SMTP_STARTTLS": "false",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "worker"],
+        [sys.executable, "-m", "peernudge.cli", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -212,7 +212,7 @@ def test_the_account_page_lists_tokens_by_prefix_only(client, runtime, peer):
 def test_the_rate_limit_counts_per_token_however_the_header_is_spelled(
     settings, runtime, specialist, make_app
 ):
-    from service.api import API_RATE
+    from service.web.api import API_RATE
 
     app = make_app(settings.with_overrides(login_rate_limit=True))
     client = app.test_client()

@@ -19,7 +19,7 @@ def cli_env(tmp_path: Path, redis_url: str) -> dict[str, str]:
 
 def peernudge(env: dict[str, str], *args: str, input: str | None = None):
     return subprocess.run(
-        [sys.executable, "-m", "service.cli", *args],
+        [sys.executable, "-m", "peernudge.cli", *args],
         env=env,
         capture_output=True,
         text=True,

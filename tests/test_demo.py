@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from service.cli import prepare_dev
+from peernudge.cli import prepare_dev
 from service.models import Peer, Specialist
 
 

@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import select, update
 
 from service.models import SENDING, SENT, OutboundMessage, Schedule
+from service.queueing import enqueue_planned_for_peer
 from tests.conftest import PUBLIC_BASE_URL, TEST_AUTH_TOKEN, enrol
 from tests.daytime import daytime_zone
 from tests.test_launcher import wait_for
 from tests.twilio_fixtures import FROM_NUMBER
-from workers.enqueue import enqueue_planned_for_peer
 from workers.planner import plan_due
 from workers.reconciler import reconcile
 
@@ -46,7 +46,7 @@ def twilio_env(settings, fake) -> dict[str, str]:
 
 def start_worker(settings, fake) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "worker"],
+        [sys.executable, "-m", "peernudge.cli", "worker"],
         env=twilio_env(settings, fake),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

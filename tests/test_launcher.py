@@ -43,7 +43,7 @@ def launched(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
     env.update(INSTANCE_DIR=str(tmp_path / "instance"), PORT=str(port))
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "dev"],
+        [sys.executable, "-m", "peernudge.cli", "dev"],
         env=env,
         umask=0o022,  # a usual login shell's: the launcher must not rely on it
         stdout=subprocess.PIPE,
@@ -115,8 +115,9 @@ def test_everything_stops_when_whatever_started_the_launcher_dies(tmp_path):
         [
             sys.executable,
             "-c",
-            "import subprocess, sys, time; subprocess.Popen([sys.executable, '-m', 'service.cli', "
-            "'dev'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); time.sleep(600)",
+            "import subprocess, sys, time; subprocess.Popen([sys.executable, '-m', "
+            "'peernudge.cli', 'dev'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+            "time.sleep(600)",
         ],
         env=env,
     )
@@ -128,7 +129,7 @@ def test_everything_stops_when_whatever_started_the_launcher_dies(tmp_path):
         int(p.name)
         for p in Path("/proc").glob("[0-9]*")
         if (p / "cmdline").exists()
-        and b"service.cli\x00dev" in (p / "cmdline").read_bytes()
+        and b"peernudge.cli\x00dev" in (p / "cmdline").read_bytes()
         and int((p / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent.pid
     )
     parent.kill()

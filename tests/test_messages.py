@@ -7,14 +7,8 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from service.messages import (
-    clean_whitespace,
-    render_message,
-    render_template,
-    segment_count,
-    to_gsm7,
-    variants,
-)
+from service.gsm7 import segment_count, to_gsm7
+from service.messages import clean_whitespace, render_message, render_template, variants
 from service.models import MessageRotation, Peer
 from service.recurrence import schedule_shape
 from tests.conftest import enrol

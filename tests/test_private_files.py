@@ -64,7 +64,7 @@ def test_an_instance_folder_an_older_version_left_open_is_closed(tmp_path):
 def test_every_cli_command_runs_with_a_private_umask(tmp_path):
     """The CLI is the entry point of the worker, the planner and `peernudge dev`."""
     script = (
-        "import os; from service.cli import cli; "
+        "import os; from peernudge.cli import cli; "
         "cli.main(['db', 'upgrade'], standalone_mode=False); print(oct(os.umask(0)))"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
@@ -77,7 +77,7 @@ def test_every_cli_command_runs_with_a_private_umask(tmp_path):
 
 
 def test_the_wsgi_entry_point_sets_a_private_umask(tmp_path, redis_url):
-    script = "import os, service.wsgi; print(oct(os.umask(0)))"
+    script = "import os, peernudge.wsgi; print(oct(os.umask(0)))"
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
     env.update(INSTANCE_DIR=str(tmp_path / "instance"), REDIS_URL=redis_url)
     result = subprocess.run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.request_input import DATABASE_ID_MAX, whole_number
+from service.web.request_input import DATABASE_ID_MAX, whole_number
 
 
 @pytest.mark.parametrize(

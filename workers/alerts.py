@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service import alerts
+from service import alerts, queueing
 from service.gateways import GatewayError
 from service.mail import MailError, send_email
 from service.messages import render_template
@@ -133,7 +133,7 @@ def send_pending(runtime: Runtime, now: datetime) -> int:
         if runtime.alert_queue is None:
             deliver(runtime, alert_id)
         else:
-            alerts.enqueue_delivery(runtime, alert_id, now)
+            queueing.enqueue_alert_delivery(runtime, alert_id, now)
     return len(ids)
 
 

@@ -20,8 +20,8 @@ from service.conversation import Handled, handle_next, wait_for_in_flight
 from service.gateways import GatewayError
 from service.inbound import hand_on
 from service.phones import last_four
+from service.queueing import enqueue_sends
 from service.runtime import Runtime, current_runtime
-from workers.enqueue import enqueue_sends
 from workers.sender import send_reply
 
 log = logging.getLogger(__name__)

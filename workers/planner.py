@@ -20,10 +20,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service import metrics
+from service.flags import refresh_flags
+from service.inbound import requeue_waiting
 from service.models import PLANNED, SKIPPED, Goal, OutboundMessage, Peer, Schedule
+from service.queueing import enqueue_sends
 from service.recurrence import next_occurrence, recurrence
 from service.runtime import Runtime
-from workers.enqueue import enqueue_sends
+from workers.alerts import escalate
+from workers.digest import send_digests
+from workers.reconciler import reconcile, requeue_planned
 
 log = logging.getLogger(__name__)
 
@@ -142,15 +147,8 @@ def insert_nudges(session: Session, rows: list[dict]) -> list[tuple[int, datetim
 
 def run_forever(runtime: Runtime, interval: int | None = None) -> None:
     """The planner loop: plan, reconcile, sleep until the next minute."""
-    from service.inbound import requeue_waiting
-    from workers.alerts import escalate
-    from workers.digest import send_digests
-    from workers.reconciler import reconcile, requeue_planned
-
     interval = interval or runtime.settings.planner_interval_seconds
     log.info("planner running every %ss", interval)
-    from service.flags import refresh_flags
-
     # On start, queue everything already due (e.g. welcome texts planned while Redis was down).
     requeue_planned(runtime, runtime.now(), stale_after=timedelta(0))
     requeue_waiting(runtime, runtime.now(), stale_after=timedelta(0))

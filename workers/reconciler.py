@@ -18,8 +18,8 @@ from service.flags import open_flag
 from service.gateways import GatewayError
 from service.inbound import requeue_waiting
 from service.models import FAILED, PLANNED, SENDING, SENT, SKIPPED, OutboundMessage
+from service.queueing import enqueue_sends, in_flight, send_job_id
 from service.runtime import Runtime
-from workers.enqueue import enqueue_sends, in_flight, send_job_id
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,10 @@ The row is claimed atomically (``planned -> sending``), so two jobs for the
 same row cannot both send. Everything that could have changed since the row
 was planned is checked again at send time: what may still go out for the peer
 (consent, pause, hold, goal and schedule: :mod:`service.outbox_rules`), the
-allowed window, lateness, the daily cap. A skipped message records why. The
-hand-off just before the provider is called checks the same rule once more, so
-a PAUSE or hold arriving after the claim still stops the text.
+allowed window (:mod:`service.quiet_hours`), lateness, the daily cap. A skipped
+message records why. The hand-off just before the provider is called checks the
+same rule once more, so a PAUSE or hold arriving after the claim still stops the
+text.
 
 ``send_batch`` sends many rows at once on a thread pool, so a worker keeps
 many provider requests in flight; the shared rate limiter spaces them out.
@@ -25,7 +26,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from service import metrics
+from service import metrics, queueing, quiet_hours
+from service.delivery import apply_failure_side_effects
 from service.gateways import GatewayError
 from service.logs import handling_nudge
 from service.messages import render_message
@@ -48,20 +50,18 @@ from service.outbox_rules import (
     withheld_now,
     withheld_reason,
 )
-from service.peers import allowed_window
 from service.phones import last_four
-from service.recurrence import local_instant, within_window
+from service.recurrence import local_instant
 from service.runtime import Runtime, current_runtime
 from workers.rate import RateLimiter
 
 log = logging.getLogger(__name__)
 
-AUTOMATED = frozenset(AUTOMATED_KINDS)
 # Sent when the window opens instead of being skipped.
 DEFERRED_KINDS = {"welcome", "reengagement"}
 COUNTED_STATUSES = ("sending", "sent", "delivered", "undelivered")
 MAX_ATTEMPTS = 6
-BATCH_THREADS = 50  # a whole batch (enqueue.BATCH_SIZE) in flight at once
+BATCH_THREADS = 50  # a whole batch (queueing.BATCH_SIZE) in flight at once
 # Rows are claimed at most this long before their rate slot.
 CLAIM_AHEAD_SECONDS = 0.5
 
@@ -150,9 +150,7 @@ def claim_and_prepare(
     for message_id in set(slots) - set(claimed):
         outcomes[message_id] = "not-planned"
     if deferred:
-        from workers.enqueue import enqueue_sends
-
-        enqueue_sends(runtime, deferred)
+        queueing.enqueue_sends(runtime, deferred)
     for reason, number in skipped.items():
         metrics.count(runtime.redis, "peernudge_nudges_skipped", number, reason=reason)
     return ready
@@ -419,18 +417,19 @@ def check_before_send(
         return None  # an answer goes to whoever wrote, known or not
     if peer is None:
         return skip(message, "not_opted_in", now)
-    if message.kind not in AUTOMATED and message.kind not in DEFERRED_KINDS:
+    if message.kind not in AUTOMATED_KINDS and message.kind not in DEFERRED_KINDS:
         return None
-    if message.kind in AUTOMATED and too_late(runtime, message, now):
+    if message.kind in AUTOMATED_KINDS and too_late(runtime, message, now):
         return skip(message, "missed_window", now)  # hours late is worse than not at all
-    window = allowed_window(runtime.settings, peer)
-    local = now.astimezone(ZoneInfo(peer.timezone))
-    if not within_window(local.time(), *window):
+    if not quiet_hours.allows(runtime.settings, peer, now):
         if message.kind in DEFERRED_KINDS:
-            return defer_to_window(message, local, window[0], now)
+            return defer_to_window(
+                message, quiet_hours.next_opening(runtime.settings, peer, now), now
+            )
         return skip(message, "quiet_hours", now)
+    local = now.astimezone(ZoneInfo(peer.timezone))
     cap = runtime.settings.daily_message_cap
-    if message.kind in AUTOMATED and sent_today(session, peer, message, local) >= cap:
+    if message.kind in AUTOMATED_KINDS and sent_today(session, peer, message, local) >= cap:
         return skip(message, "daily_cap", now)
     return None
 
@@ -439,11 +438,10 @@ def too_late(runtime: Runtime, message: OutboundMessage, now: datetime) -> bool:
     return message.due_at < now - timedelta(minutes=runtime.settings.missed_grace_minutes)
 
 
-def defer_to_window(message: OutboundMessage, local: datetime, opens: time, now: datetime) -> str:
-    """Put a message back as planned for when the peer's window next opens."""
-    day = local.date() if local.time() < opens else local.date() + timedelta(days=1)
+def defer_to_window(message: OutboundMessage, opens: datetime, now: datetime) -> str:
+    """Put a message back as planned for ``opens``, when the peer's window next opens."""
     message.status = PLANNED
-    message.due_at = local_instant(day, opens, local.tzinfo)  # type: ignore[arg-type]
+    message.due_at = opens
     message.updated_at = now
     return "deferred"
 
@@ -452,7 +450,7 @@ def defer_to_window(message: OutboundMessage, local: datetime, opens: time, now:
 SENT_SINCE = select(func.count(OutboundMessage.id)).where(
     OutboundMessage.peer_id == bindparam("peer_id"),
     OutboundMessage.id != bindparam("message_id"),
-    OutboundMessage.kind.in_(sorted(AUTOMATED)),
+    OutboundMessage.kind.in_(AUTOMATED_KINDS),
     OutboundMessage.status.in_(COUNTED_STATUSES),
     OutboundMessage.claimed_at >= bindparam("since"),
 )
@@ -485,8 +483,6 @@ def prepare_body(
 
 def record_failure(runtime: Runtime, message_id: int, error: GatewayError) -> str:
     """Permanent: failed, with its side effect. Transient: planned again and re-raised."""
-    from service.delivery import apply_failure_side_effects
-
     now = runtime.now()
     with runtime.session_factory() as session, session.begin():
         message = session.get(OutboundMessage, message_id)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-    from service.settings import Settings
+from service.settings import Settings
 
 
 class GatewayError(Exception):
@@ -57,6 +56,8 @@ class SmsGateway(Protocol):
 
 def build_gateway(settings: Settings, session_factory: sessionmaker[Session]) -> SmsGateway:
     """The gateway the settings name; built in the app factory or worker start-up."""
+    # Imported here: both import GatewayError from this module (a cycle at the top), and
+    # only a process that sends through Twilio should pay for importing its client.
     if settings.sms_gateway == "twilio":
         from service.gateways.twilio import TwilioGateway
 

@@ -27,9 +27,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 TWILIO_HOSTS = ("https://api.twilio.com", "https://messaging.twilio.com")
-# Errors where the recipient, not the request, is the problem.
-UNSUBSCRIBED = "21610"
-PERMANENT_RECIPIENT_CODES = {"21211", "21614", "21612", "21408", "30003", "30005", "30006"}
+# Codes worth retrying; what a permanent code does to the peer is service/delivery.py's.
 TRANSIENT_TWILIO_CODES = {"20429", "20500", "20503", "30001", "30008"}
 HTTP_TIMEOUT_SECONDS = 15.0
 POOL_SIZE = 64

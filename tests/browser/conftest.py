@@ -66,7 +66,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
     env |= {"INSTANCE_DIR": str(instance), "PORT": str(port), "LOGIN_RATE_LIMIT": "false"}
     log = (instance / "dev.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "dev", "--port", str(port)],
+        [sys.executable, "-m", "peernudge.cli", "dev", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -39,7 +39,7 @@ import pytest
 from sqlalchemy import select
 
 from service import db
-from service.admin import set_phone
+from service.accounts import set_phone
 from service.models import ALERT_OPEN, Alert, AlertNotification, AuditEvent, OnCallShift, Specialist
 from tests.conftest import enrol
 from tests.reliability.scale import report

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from service.models import PLANNED, SENDING, Goal, OutboundMessage, Peer, Schedule
+from service.queueing import enqueue_sends
 from service.redis_server import EmbeddedRedis
 from service.runtime import build_runtime, set_runtime
 from tests.daytime import daytime_zone
@@ -22,7 +23,6 @@ from tests.reliability.scale import report, scaled
 from tests.test_engine_worker import kill_hard, start_worker
 from tests.test_launcher import wait_for
 from tests.twilio_fixtures import FROM_NUMBER
-from workers.enqueue import enqueue_sends
 from workers.reconciler import reconcile
 
 FINAL = ("sent", "skipped", "failed")

@@ -204,6 +204,8 @@ def dashboard_forms(ids: Ids) -> list[tuple[str, str, dict[str, str]]]:
         ("plans.goal_state", f"/peers/{peer}/goals/{goal}/resume", {}),
         ("plans.goal_state", f"/peers/{peer}/goals/{goal}/remove", {}),
         ("plans.encouragement", f"/peers/{peer}/encouragement", {"cadence": "daily"}),
+        ("discharge.discharge_peer", f"/peers/{peer}/discharge", {"reason": "completed"}),
+        ("discharge.re_enrol_peer", f"/peers/{peer}/re-enrol", {}),
         ("admin.create", "/admin/specialists",
          {"name": "Lee Park", "email": "lee@example.org", "password": "a fine passphrase",
           "role": "specialist"}),
@@ -233,6 +235,9 @@ def enrol_fields() -> dict[str, str]:
     }  # fmt: skip
 
 
+REPORT_PARAMETERS = ["range", "from", "to", "specialist", "outside"]
+
+
 def query_pages(ids: Ids) -> list[tuple[str, str, list[str]]]:
     """(endpoint, path, its query parameters) for every page and API route that reads any."""
     peer = ids.peer
@@ -243,6 +248,13 @@ def query_pages(ids: Ids) -> list[tuple[str, str, list[str]]]:
         ("api.list_checkins", f"/api/v1/peers/{peer}/checkins", ["limit", "offset"]),
         ("api.list_messages", f"/api/v1/peers/{peer}/messages", ["limit", "offset"]),
         ("api.list_flags", "/api/v1/flags", ["open", "limit", "offset"]),
+        ("program.page", "/program", REPORT_PARAMETERS),
+        ("program.export", "/program/people.csv", REPORT_PARAMETERS),
+        (
+            "api.reports_summary",
+            "/api/v1/reports/summary",
+            ["from", "to", "specialist_id", "outside"],
+        ),
     ]
 
 

@@ -80,7 +80,7 @@ def test_a_burst_of_replies_is_stored_answered_once_and_in_order_per_peer(
         for _ in range(2):
             fleet.web()
         for _ in range(2):
-            fleet.start("replies", [sys.executable, "-m", "service.cli", "worker", "--replies"])
+            fleet.start("replies", [sys.executable, "-m", "peernudge.cli", "worker", "--replies"])
         assert wait_for(fleet.web_ready, timeout=60), "web processes did not start"
         sent_before = {phone: len(fake_twilio.sent_to(phone)) for phone in phones}
 

@@ -22,12 +22,12 @@ from rq import Worker
 from sqlalchemy import select
 
 from service.models import FAILED, PLANNED, SENDING, SENT, Flag, OutboundMessage
+from service.queueing import enqueue_sends
 from tests.reliability.scale import report
 from tests.reliability.test_crash_and_redis import plan_nudges, settle, twilio_settings
 from tests.test_engine_worker import kill_hard, kill_while_held, start_worker
 from tests.test_launcher import wait_for
 from tests.twilio_fixtures import FROM_NUMBER
-from workers.enqueue import enqueue_sends
 from workers.rate import RateLimiter
 
 PHONE = "+12125550000"  # plan_nudges' first peer

@@ -38,7 +38,7 @@ def serve(settings, port: int) -> subprocess.Popen:
     return subprocess.Popen(
         [
             str(gunicorn),
-            "service.wsgi:app",
+            "peernudge.wsgi:app",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

@@ -72,12 +72,12 @@ class Fleet:
     def web(self) -> None:
         port = free_port()
         self.web_ports.append(port)
-        gunicorn = [sys.executable, "-m", "gunicorn", "service.wsgi:app", "--no-control-socket"]
+        gunicorn = [sys.executable, "-m", "gunicorn", "peernudge.wsgi:app", "--no-control-socket"]
         self.start("web", [*gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", "1",
                            "--threads", "4"])  # fmt: skip
 
     def cli(self, name: str) -> None:
-        self.start(name, [sys.executable, "-m", "service.cli", name])
+        self.start(name, [sys.executable, "-m", "peernudge.cli", name])
 
     def web_ready(self) -> bool:
         try:

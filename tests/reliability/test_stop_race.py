@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 
 from service.models import OutboundMessage
+from service.queueing import enqueue_sends
 from tests.reliability.scale import report, scaled
 from tests.reliability.test_crash_and_redis import (
     finish,
@@ -21,7 +22,6 @@ from tests.reliability.test_crash_and_redis import (
 from tests.signing import inbound_form, signed_post
 from tests.test_engine_worker import kill_hard, start_worker
 from tests.test_launcher import wait_for
-from workers.enqueue import enqueue_sends
 
 
 def confirmations(fake) -> dict:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 13:17:59.307576
+Create Date: 2026-12-01 14:07:34.904468
 
 """
 from typing import Sequence, Union
@@ -92,6 +92,8 @@ def upgrade() -> None:
     sa.Column('reasons', sa.Text(), nullable=True),
     sa.Column('encouragement', sa.String(length=40), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('discharged_at', sa.DateTime(), nullable=True),
+    sa.Column('discharge_reason', sa.String(length=40), nullable=True),
     sa.ForeignKeyConstraint(['consent_recorded_by'], ['specialists.id'], name=op.f('fk_peers_consent_recorded_by_specialists')),
     sa.ForeignKeyConstraint(['specialist_id'], ['specialists.id'], name=op.f('fk_peers_specialist_id_specialists')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_peers')),
@@ -144,6 +146,22 @@ def upgrade() -> None:
     with op.batch_alter_table('consent_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_consent_events_peer_id'), ['peer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_consent_events_phone'), ['phone'], unique=False)
+
+    op.create_table('discharges',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('peer_id', sa.Integer(), nullable=False),
+    sa.Column('discharged_at', sa.DateTime(), nullable=False),
+    sa.Column('reason', sa.String(length=40), nullable=False),
+    sa.Column('discharged_by', sa.Integer(), nullable=True),
+    sa.Column('re_enrolled_at', sa.DateTime(), nullable=True),
+    sa.Column('re_enrolled_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['discharged_by'], ['specialists.id'], name=op.f('fk_discharges_discharged_by_specialists')),
+    sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], name=op.f('fk_discharges_peer_id_peers')),
+    sa.ForeignKeyConstraint(['re_enrolled_by'], ['specialists.id'], name=op.f('fk_discharges_re_enrolled_by_specialists')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_discharges'))
+    )
+    with op.batch_alter_table('discharges', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_discharges_peer_id'), ['peer_id'], unique=False)
 
     op.create_table('goals',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -215,6 +233,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('goal_id', 'local_date', name='uq_check_in_goal_day')
     )
     with op.batch_alter_table('check_ins', schema=None) as batch_op:
+        batch_op.create_index('ix_check_in_goal_created', ['goal_id', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_check_ins_peer_id'), ['peer_id'], unique=False)
 
     op.create_table('flags',
@@ -377,6 +396,7 @@ def downgrade() -> None:
     op.drop_table('flags')
     with op.batch_alter_table('check_ins', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_check_ins_peer_id'))
+        batch_op.drop_index('ix_check_in_goal_created')
 
     op.drop_table('check_ins')
     op.drop_table('moods')
@@ -390,6 +410,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_goals_peer_id'))
 
     op.drop_table('goals')
+    with op.batch_alter_table('discharges', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_discharges_peer_id'))
+
+    op.drop_table('discharges')
     with op.batch_alter_table('consent_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_consent_events_phone'))
         batch_op.drop_index(batch_op.f('ix_consent_events_peer_id'))

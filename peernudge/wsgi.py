@@ -1,4 +1,4 @@
-"""The WSGI entry point gunicorn loads (``service.wsgi:app``)."""
+"""The WSGI entry point gunicorn loads (``peernudge.wsgi:app``)."""
 
 from service import create_app
 from service.private_files import restrict_new_files

@@ -10,19 +10,19 @@ specialist's peer is 404 as if it did not exist. Every error is JSON:
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, g, jsonify, request
 from flask_limiter.util import get_remote_address
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.exceptions import HTTPException
 
-from service.extensions import limiter
+from service import reports
+from service.api_tokens import token_hash
 from service.models import (
     ApiToken,
     CheckIn,
@@ -33,12 +33,14 @@ from service.models import (
     Peer,
     Specialist,
 )
-from service.request_input import whole_number
 from service.web import runtime
+from service.web.api_schema import document
+from service.web.caseload import caseload
+from service.web.extensions import limiter
+from service.web.request_input import whole_number
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 API_RATE = "600 per minute"
-TOKEN_PREFIX = "pn_"
 MAX_LIMIT, DEFAULT_LIMIT = 200, 50
 LAST_USED_EVERY = timedelta(minutes=5)  # not a write per request
 
@@ -53,16 +55,6 @@ class ApiError(Exception):
 class Caller:
     specialist_id: int
     is_admin: bool
-
-
-def new_token() -> tuple[str, str]:
-    """A fresh secret and its hash (what is stored)."""
-    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    return secret, token_hash(secret)
-
-
-def token_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def error_body(status: int, code: str, message: str):
@@ -173,10 +165,7 @@ def paged(items: list[dict[str, Any]], limit: int, offset: int):
 
 
 def peers_query():
-    query = select(Peer)
-    if not caller().is_admin:
-        query = query.where(Peer.specialist_id == caller().specialist_id)
-    return query
+    return caseload(caller().specialist_id, caller().is_admin)
 
 
 def visible_peer(session: Session, peer_id: int) -> Peer:
@@ -376,21 +365,38 @@ def list_flags():
         return paged([flag_json(flag) for flag in flags], limit, offset)
 
 
+@bp.get("/reports/summary")
+def reports_summary():
+    """The program report (service/reports.py) for ``from``..``to``, both days included."""
+    try:
+        report_range = reports.parse_range(request.args.get("from"), request.args.get("to"))
+    except reports.RangeError as error:
+        raise ApiError(400, "bad_parameter", str(error)) from None
+    outside = request.args.get("outside", "false").lower()
+    if outside not in ("true", "false"):
+        raise ApiError(400, "bad_parameter", "outside must be true or false")
+    rt = runtime()
+    with rt.session_factory() as session:
+        person = session.get(Specialist, caller().specialist_id)
+        today = rt.now().astimezone(ZoneInfo(person.timezone)).date()
+        report = reports.Report.build(
+            session, rt.settings, report_range, report_caseload(), rt.now(), today
+        )
+        figures = reports.summary(report)
+    if outside == "true":
+        figures = reports.hide_small_counts(figures, rt.settings.small_count_threshold)
+    return jsonify(figures)
+
+
+def report_caseload() -> int | None:
+    """The caseload a report covers: a specialist's own; an admin's choice (None: all)."""
+    if not caller().is_admin:
+        return caller().specialist_id
+    if request.args.get("specialist_id") is None:
+        return None
+    return int_arg("specialist_id", 0, 1, 2**31 - 1)
+
+
 @bp.get("/openapi.json")
 def openapi():
-    from service.api_schema import document
-
     return jsonify(document())
-
-
-def revoke(session: Session, specialist_id: int, token_id: int, now: datetime) -> bool:
-    result = session.execute(
-        update(ApiToken)
-        .where(
-            ApiToken.id == token_id,
-            ApiToken.specialist_id == specialist_id,
-            ApiToken.revoked_at.is_(None),
-        )
-        .values(revoked_at=now)
-    )
-    return bool(result.rowcount)

@@ -15,11 +15,11 @@ from flask import Blueprint, jsonify, render_template, request
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
-from service.dashboard import peer_or_404, thread, visible_peers
 from service.inbound import IncomingSms, accept_sms
 from service.models import Peer
-from service.request_input import whole_number
 from service.web import runtime
+from service.web.caseload import peer_or_404, thread, visible_peers
+from service.web.request_input import whole_number
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator")
 
@@ -55,7 +55,7 @@ def reading_label(item: dict) -> str | None:
 @login_required
 def page():
     with runtime().session_factory() as session:
-        peers = session.scalars(visible_peers(session).order_by(Peer.display_name)).all()
+        peers = session.scalars(visible_peers().order_by(Peer.display_name)).all()
         selected = whole_number(request.args.get("peer")) or (peers[0].id if peers else None)
         return render_template("simulator.html", peers=peers, selected=selected)
 

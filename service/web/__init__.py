@@ -1,4 +1,7 @@
-"""Small helpers shared by the blueprints."""
+"""The web layer: every blueprint, and what they share (``runtime()``, caseload access).
+
+Above the domain and never imported by it, nor by the workers (``.importlinter``).
+"""
 
 from __future__ import annotations
 

@@ -1,16 +1,16 @@
-"""Redis connections and the RQ queue, built at start-up from settings.
+"""The Redis connection, built at start-up from settings.
 
 Either one server (``REDIS_URL``: redis://, rediss:// with TLS, unix://) or,
 for failover, the master that Redis Sentinel names (``REDIS_SENTINELS`` and
 ``REDIS_SENTINEL_MASTER``): after a failover the client asks the sentinels
-again and follows the new master.
+again and follows the new master. The RQ queues on it are the runtime's
+(:mod:`service.runtime`); what goes on them is :mod:`service.queueing`'s.
 """
 
 from __future__ import annotations
 
 from redis import Redis
 from redis.sentinel import Sentinel
-from rq import Queue
 
 from service.settings import Settings
 
@@ -46,7 +46,3 @@ def limiter_storage_uri(settings: Settings) -> str:
     if url is None:
         return "memory://"
     return "redis+unix://" + url.removeprefix("unix://") if url.startswith("unix://") else url
-
-
-def make_queue(settings: Settings, connection: Redis) -> Queue:
-    return Queue(settings.queue_name, connection=connection)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.web import report_schema
+
 
 def string(nullable: bool = False, **extra: Any) -> dict[str, Any]:
     return {"type": "string", **({"nullable": True} if nullable else {}), **extra}
@@ -85,6 +87,7 @@ SCHEMAS: dict[str, Any] = {
         resolved_at=when(nullable=True),
     ),
     "Error": obj(error=obj(code=string(), message=string())),
+    "ReportSummary": report_schema.SUMMARY,
 }
 
 
@@ -172,6 +175,12 @@ def document() -> dict[str, Any]:
             "/peers/{peer_id}/flags": operation("A peer's flags", list_of("Flag"), peer, True),
             "/flags": operation(
                 "Flags on your caseload, urgent first", page_of("Flag"), [open_flag, *PAGING], False
+            ),
+            "/reports/summary": operation(
+                "The program report for a date range (an admin's: the program or one caseload)",
+                ref("ReportSummary"),
+                report_schema.PARAMETERS,
+                False,
             ),
         },
         "components": {

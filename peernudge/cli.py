@@ -7,20 +7,43 @@ machine-readable output where a command reports something.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
 import click
+from rq import SimpleWorker, Worker
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from service import db
+import workers.inbound  # noqa: F401  (the inbound job's imports, loaded before any fork)
+from peernudge.launcher import run_dev
+from service import db, queueing
+from service.accounts import AccountError, create_specialist
+from service.demo import DEMO_EMAIL, existing_demo_password, seed_demo
+from service.doctor import diagnose
+from service.logs import configure_logging
+from service.messages import TEMPLATES_DIR, environment
 from service.models import Goal, Peer, Specialist
 from service.peers import Enrolment, EnrolmentError, enrol_peer, find_peer, next_planned
 from service.phones import PhoneError
 from service.private_files import restrict_new_files
 from service.runtime import Runtime, build_runtime, set_runtime
-from service.settings import Settings, SettingsError, load_settings
+from service.settings import (
+    DEFAULTS,
+    LOG_FORMATS,
+    LOG_LEVELS,
+    Settings,
+    SettingsError,
+    env_choice,
+    load_settings,
+)
+from service.understanding import read
+from service.understanding.context import Context
+from workers.alerts import escalate
+from workers.digest import send_digests
+from workers.planner import plan_due, run_forever
+from workers.reconciler import reconcile as reconcile_once
 
 
 class CliError(click.ClickException):
@@ -57,16 +80,11 @@ def cli() -> None:
 def configure_cli_logging() -> None:
     """LOG_FORMAT and LOG_LEVEL as the processes will use them; a bad value is reported
     by the command itself when it loads its settings, not here."""
-    import os
-
-    from service.logs import configure_logging
-    from service.settings import LOG_LEVELS, env_choice
-
     try:
-        log_format = env_choice(os.environ, "LOG_FORMAT", "text", ("text", "json"))
-        level = env_choice(os.environ, "LOG_LEVEL", "info", LOG_LEVELS).upper()
+        log_format = env_choice(os.environ, "LOG_FORMAT", DEFAULTS["log_format"], LOG_FORMATS)
+        level = env_choice(os.environ, "LOG_LEVEL", DEFAULTS["log_level"], LOG_LEVELS).upper()
     except SettingsError:
-        log_format, level = "text", "INFO"
+        log_format, level = DEFAULTS["log_format"], DEFAULTS["log_level"]
     configure_logging(log_format, level)
 
 
@@ -74,8 +92,6 @@ def configure_cli_logging() -> None:
 @click.option("--port", type=int, default=None, help="Web port (default: PORT or 5000).")
 def dev(port: int | None) -> None:
     """Start everything on this machine: web, worker, planner, Redis, simulator."""
-    from service.launcher import run_dev
-
     config = settings()
     port = port or config.port
     config = config.with_overrides(port=port)
@@ -84,15 +100,13 @@ def dev(port: int | None) -> None:
 
 def prepare_dev(config: Settings) -> list[str]:
     """Migrate, seed the demo caseload (simulator gateway only), and say where to look."""
-    from service.demo import DEMO_EMAIL, existing_demo_password, seed_demo
-
     db.upgrade(config.database_url)
     rt = build_runtime(config)
     with db.transaction(rt.session_factory) as session:
         seed_demo(session, config, rt.now())
     rt.close()
     local = f"http://127.0.0.1:{config.port}"
-    base = config.public_base_url if "PUBLIC_BASE_URL" in _env() else local
+    base = config.public_base_url if "PUBLIC_BASE_URL" in os.environ else local
     password = existing_demo_password(config)
     banner = [
         f"PeerNudge is running ({config.sms_gateway} gateway). Ctrl-C stops everything.",
@@ -101,12 +115,6 @@ def prepare_dev(config: Settings) -> list[str]:
         f"  Demo login:     {DEMO_EMAIL} / {password}" if password else "",
     ]
     return [line for line in banner if line]
-
-
-def _env() -> dict[str, str]:
-    import os
-
-    return dict(os.environ)
 
 
 @cli.command()
@@ -120,8 +128,6 @@ def worker(replies: bool) -> None:
     Staff alerts come first, then inbound texts: RQ takes from the queues in
     order, so neither waits behind queued nudges; ``--replies`` leaves the nudges
     out, for a worker that is never busy with a paced batch when a text arrives."""
-    from rq import SimpleWorker, Worker
-
     rt = runtime()
     if rt.queue is None:
         raise CliError("REDIS_URL is not set; the worker needs Redis")
@@ -140,11 +146,6 @@ def warm_up(rt: Runtime) -> None:
     RQ forks a work horse per job; imports, compiled templates and the twilio
     client's lazily loaded API modules made here are inherited by every fork.
     """
-    import workers.inbound  # noqa: F401  (the inbound job's imports, once)
-    from service.messages import TEMPLATES_DIR, environment
-    from service.understanding import read
-    from service.understanding.context import Context
-
     read("warm up: DONE 2", Context())  # loads the vocabularies, patterns and model
     env = environment(str(TEMPLATES_DIR))
     for template in env.list_templates(extensions=["txt"]):
@@ -158,17 +159,12 @@ def warm_up(rt: Runtime) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def planner(once: bool, as_json: bool) -> None:
     """Plan due nudges every minute (safe to run on several machines)."""
-    from workers.alerts import escalate
-    from workers.digest import send_digests
-    from workers.planner import plan_due, run_forever
-    from workers.reconciler import reconcile
-
     rt = runtime()
     if not once:
         run_forever(rt)
         return
     alerted, digests = escalate(rt), send_digests(rt)
-    planned, fixed = plan_due(rt), reconcile(rt)
+    planned, fixed = plan_due(rt), reconcile_once(rt)
     data = {"planned": planned, "reconciled": fixed, "alert_notifications": alerted,
             "digests": digests}  # fmt: skip
     emit(as_json, data, f"planned {planned}, reconciled {fixed}, alert notifications {alerted}")
@@ -178,8 +174,6 @@ def planner(once: bool, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def doctor(as_json: bool) -> None:
     """Check settings, database, Redis and Twilio; exit 1 when something must be fixed."""
-    from service.doctor import diagnose
-
     findings = diagnose(runtime())
     data = [{"check": f.check, "level": f.level, "detail": f.detail} for f in findings]
     lines = [f"{f.level.upper():5} {f.check}: {f.detail}" for f in findings]
@@ -195,8 +189,6 @@ def doctor(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def reconcile(once: bool, as_json: bool) -> None:
     """Re-queue planned messages that lost their job; settle ones a crash left mid-send."""
-    from workers.reconciler import reconcile as reconcile_once
-
     fixed = reconcile_once(runtime())
     emit(as_json, {"reconciled": fixed}, f"reconciled {fixed}")
 
@@ -229,8 +221,6 @@ def specialist_create(
     email: str, name: str, password: str, admin: bool, phone: str | None, as_json: bool
 ) -> None:
     """Create a specialist who can sign in to the dashboard."""
-    from service.admin import AccountError, create_specialist
-
     rt = runtime()
     try:
         with db.transaction(rt.session_factory) as session:
@@ -277,9 +267,7 @@ def peer_add(specialist_email: str, phone: str, name: str, tz: str | None, lang:
         except EnrolmentError as error:
             raise CliError(str(error)) from None
         data = describe_peer(session, new, rt)
-    from workers.enqueue import enqueue_planned_for_peer
-
-    enqueue_planned_for_peer(rt, data["id"])
+    queueing.enqueue_planned_for_peer(rt, data["id"])
     emit(as_json, data, f"enrolled {data['name']} ({data['phone']}), status {data['status']}")
 
 

@@ -38,7 +38,6 @@ from sqlalchemy.orm import Session
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from service.extensions import limiter
 from service.models import AuditEvent, Specialist
 from service.passwords import (
     MAX_LENGTH,
@@ -47,8 +46,9 @@ from service.passwords import (
     hash_password,
     password_matches,
 )
-from service.request_input import whole_number
 from service.web import runtime
+from service.web.extensions import limiter
+from service.web.request_input import whole_number
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()

@@ -18,8 +18,6 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from service import alerts
-from service.admin import admin_required
-from service.dashboard import audit
 from service.inbound import IncomingSms, accept_sms
 from service.mail import smtp_configured
 from service.models import (
@@ -31,8 +29,10 @@ from service.models import (
     Specialist,
     StaffDigest,
 )
-from service.request_input import whole_number
 from service.web import runtime
+from service.web.admin import admin_required
+from service.web.caseload import audit
+from service.web.request_input import whole_number
 
 bp = Blueprint("alerts", __name__)
 MAX_STAFF_TEXT = 160

@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from service import alerts, charts, peer_changes, plans
+from service import alerts, charts, digest, peer_changes, plans, queueing, quiet_hours
+from service.accounts import AccountError, set_phone
+from service.api_tokens import new_token, revoke
 from service.flag_kinds import KIND_LABELS
 from service.flags import attention_key
 from service.models import (
@@ -28,103 +30,21 @@ from service.models import (
     CheckIn,
     ConsentEvent,
     Flag,
-    Goal,
     InboundMessage,
     Mood,
     OutboundMessage,
     Peer,
     Specialist,
 )
-from service.peers import Enrolment, EnrolmentError, NumberTaken, allowed_window, enrol_peer
+from service.peers import Enrolment, EnrolmentError, NumberTaken, enrol_peer
 from service.phones import national_format
-from service.recurrence import parse_clock, within_window
+from service.recurrence import available_zones, next_occurrence, parse_clock, recurrence
 from service.web import runtime
+from service.web.caseload import alerted_peer_or_404, audit, peer_or_404, thread, visible_peers
 
 bp = Blueprint("dashboard", __name__)
 MAX_DIRECT_CHARS = 320
 EXPORT_COLUMNS = ("at", "direction", "kind", "status", "skip_reason", "error_code", "body")
-
-
-def visible_peers(session: Session):
-    """Peers the signed-in specialist may see: their own, or all for an admin."""
-    query = select(Peer).options(selectinload(Peer.goals).selectinload(Goal.schedules))
-    if not current_user.is_admin:
-        query = query.where(Peer.specialist_id == current_user.id)
-    return query
-
-
-def peer_or_404(session: Session, peer_id: int) -> Peer:
-    peer = session.scalar(visible_peers(session).where(Peer.id == peer_id))
-    if peer is None:
-        abort(404)
-    return peer
-
-
-def alerted_peer_or_404(session: Session, peer_id: int) -> Peer:
-    """The peer page's permission: the caseload's, plus anyone an alert about this peer
-    was sent to (the on-call specialist must be able to see whom to call)."""
-    peer = session.scalar(visible_peers(session).where(Peer.id == peer_id))
-    if peer is None and alerts.was_alerted_about(session, current_user.id, peer_id):
-        peer = session.scalar(
-            select(Peer).options(selectinload(Peer.goals)).where(Peer.id == peer_id)
-        )
-    if peer is None:
-        abort(404)
-    return peer
-
-
-def audit(session: Session, action: str, peer_id: int | None, **detail: Any) -> None:
-    session.add(
-        AuditEvent(
-            actor=f"specialist:{current_user.id}",
-            peer_id=peer_id,
-            action=action,
-            detail=detail or None,
-            created_at=runtime().now(),
-        )
-    )
-
-
-def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
-    """Inbound and outbound messages of a peer, oldest first."""
-    outbound = session.scalars(
-        select(OutboundMessage)
-        .where(OutboundMessage.peer_id == peer.id)
-        .order_by(OutboundMessage.created_at.desc())
-        .limit(limit)
-    ).all()
-    inbound = session.scalars(
-        select(InboundMessage)
-        .where(InboundMessage.peer_id == peer.id)
-        .order_by(InboundMessage.received_at.desc())
-        .limit(limit)
-    ).all()
-    items = [
-        {
-            "direction": "out",
-            "at": m.sent_at or m.due_at,
-            "body": m.body,
-            "status": m.status,
-            "kind": m.kind,
-            "skip_reason": m.skip_reason,
-            "error_code": m.error_code,
-        }
-        for m in outbound
-    ] + [
-        {
-            "direction": "in",
-            "at": m.received_at,
-            "body": m.body,
-            "status": "received",
-            "kind": m.intent,
-            "confidence": m.confidence,
-            "language": m.language,
-            "skip_reason": None,
-            "error_code": None,
-        }
-        for m in inbound
-    ]
-    return sorted(items, key=lambda item: item["at"])[-limit:]
 
 
 def open_flags(session: Session, peer_ids: list[int]) -> dict[int, list[Flag]]:
@@ -170,7 +90,7 @@ def reply_rate(session: Session, peer: Peer, now: datetime) -> float | None:
 def caseload():
     now = runtime().now()
     with runtime().session_factory() as session:
-        peers = session.scalars(visible_peers(session)).all()
+        peers = session.scalars(visible_peers()).all()
         ids = [peer.id for peer in peers]
         flags, contact = open_flags(session, ids), last_contact(session, ids)
         rows = [
@@ -196,7 +116,7 @@ def caseload():
 def flag_summary(session: Session) -> dict[str, int]:
     """Open flags on the visible caseload: how many are urgent, and the newest flag's id
     (the caseload page polls this to know when to refresh)."""
-    visible = visible_peers(session).with_only_columns(Peer.id)
+    visible = visible_peers().with_only_columns(Peer.id)
     row = session.execute(
         select(
             func.count(Flag.id).filter(Flag.urgent),
@@ -271,9 +191,7 @@ def enrol():
         return render_template("enrol.html", form=form, error=number_taken(error)), 400
     except EnrolmentError as error:
         return render_template("enrol.html", form=form, error=str(error)), 400
-    from workers.enqueue import enqueue_planned_for_peer
-
-    enqueue_planned_for_peer(rt, peer_id)
+    queueing.enqueue_planned_for_peer(rt, peer_id)
     if consented:
         flash("Enrolled. The welcome text is on its way.", "status")
     else:  # this number texted STOP before: that still binds until the peer texts START
@@ -301,8 +219,6 @@ def specialist_zone() -> ZoneInfo:
 
 def upcoming(session: Session, peer: Peer, count: int = 5) -> list[datetime]:
     """The next scheduled check-ins, computed from the schedules (UTC)."""
-    from service.recurrence import next_occurrence, recurrence
-
     zone, found = ZoneInfo(peer.timezone), []
     for goal in peer.goals:
         for schedule in goal.schedules:
@@ -360,7 +276,7 @@ def peer_page(peer_id: int):
                 .limit(30)
             ).all(),
             "charts": [charts.progress_svg(session, g, today) for g in peer.goals if g.active],
-            "window": [t.strftime("%H:%M") for t in allowed_window(runtime().settings, peer)],
+            "window": list(quiet_hours.window_text(runtime().settings, peer)),
             "schedule_fields": plans.schedule_fields,
             "is_paused": plans.is_paused,
             "cadences": plans.CADENCES,
@@ -370,10 +286,7 @@ def peer_page(peer_id: int):
             ).all()
             if current_user.is_admin
             else [],
-            "in_window": within_window(
-                now.astimezone(ZoneInfo(peer.timezone)).time(),
-                *allowed_window(runtime().settings, peer),
-            ),
+            "in_window": quiet_hours.allows(runtime().settings, peer, now),
         }
         return render_template("peer.html", **context)
 
@@ -406,9 +319,7 @@ def message_peer(peer_id: int):
         session.flush()
         audit(session, "direct_message", peer.id, message=message.id)
         due = [(message.id, message.due_at)]
-    from workers.enqueue import enqueue_sends
-
-    enqueue_sends(rt, due)
+    queueing.enqueue_sends(rt, due)
     flash("Message queued.", "status")
     return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
 
@@ -462,7 +373,7 @@ def export_caseload():
     with runtime().session_factory() as session, session.begin():
         rows = [
             [peer.id, peer.display_name, *row]
-            for peer in session.scalars(visible_peers(session).order_by(Peer.id))
+            for peer in session.scalars(visible_peers().order_by(Peer.id))
             for row in history_rows(session, peer)
         ]
         audit(session, "caseload exported", None, rows=len(rows))
@@ -489,11 +400,9 @@ def csv_download(rows: list[list[Any]], filename: str) -> Response:
 @login_required
 def account():
     """The specialist's own settings: time zone, mobile for alerts, quiet hours."""
-    from zoneinfo import available_timezones
-
     if request.method == "POST":
         zone = (request.form.get("timezone") or "").strip()
-        if zone not in available_timezones():
+        if zone not in available_zones():
             flash(f"Not saved: {zone!r} is not a time zone name like America/Chicago.", "error")
             return account_page(zone, status=400)
         problem = save_account(zone, request.form)
@@ -507,8 +416,6 @@ def account():
 
 def save_account(zone: str, form: Any) -> str | None:
     """Save the account form; the problem (nothing saved) or None."""
-    from service.admin import AccountError, set_phone  # admin imports this module
-
     try:
         quiet = preferred_window(
             {"window_start": form.get("quiet_start"), "window_end": form.get("quiet_end")}
@@ -523,7 +430,7 @@ def save_account(zone: str, form: Any) -> str | None:
             set_phone(session, person, form.get("phone"), runtime().settings.default_region)
             person.quiet_start, person.quiet_end = quiet
             person.digest_time = preferred_window({"window_start": form.get("digest_time")})[0]
-            if form.get("digest_channel") in ("email", "sms"):
+            if form.get("digest_channel") in digest.CHANNELS:
                 person.digest_channel = form["digest_channel"]
             audit(session, "account changed", None, timezone=zone, phone_set=bool(person.phone),
                   quiet=[t.strftime("%H:%M") if t else None for t in quiet])  # fmt: skip
@@ -549,8 +456,6 @@ def account_page(zone: str, new_token: str | None = None, status: int = 200):
 @login_required
 def create_token():
     """A new API token: the secret is on this one page and never again."""
-    from service.api import new_token
-
     name = " ".join((request.form.get("name") or "").split())[:80] or "API token"
     secret, hashed = new_token()
     with runtime().session_factory() as session, session.begin():
@@ -570,8 +475,6 @@ def create_token():
 @bp.post("/account/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int):
-    from service.api import revoke
-
     with runtime().session_factory() as session, session.begin():
         if not revoke(session, current_user.id, token_id, runtime().now()):
             abort(404)

@@ -56,13 +56,13 @@ class Launcher:
         python = sys.executable
         return {
             "web": [
-                python, "-m", "gunicorn", "service.wsgi:app",
+                python, "-m", "gunicorn", "peernudge.wsgi:app",
                 "--bind", f"{self.host}:{self.port}",
                 "--workers", "1", "--threads", "8", "--no-control-socket",
             ],
-            "worker": [python, "-m", "service.cli", "worker"],
-            "replies": [python, "-m", "service.cli", "worker", "--replies"],
-            "planner": [python, "-m", "service.cli", "planner"],
+            "worker": [python, "-m", "peernudge.cli", "worker"],
+            "replies": [python, "-m", "peernudge.cli", "worker", "--replies"],
+            "planner": [python, "-m", "peernudge.cli", "planner"],
         }  # fmt: skip
 
     def start(self) -> None:

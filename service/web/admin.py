@@ -12,73 +12,18 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from service.auth import RESET_LINK_HOURS, end_sessions, hash_password, reset_link
-from service.dashboard import audit, peer_or_404
+from service.accounts import ROLES, AccountError, create_specialist
 from service.models import AuditEvent, Peer, Specialist
-from service.passwords import PasswordError, check_new_password
-from service.phones import PhoneError, normalize_phone
-from service.request_input import whole_number
 from service.web import runtime
+from service.web.auth import RESET_LINK_HOURS, end_sessions, reset_link
+from service.web.caseload import audit, peer_or_404
+from service.web.request_input import whole_number
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-ROLES = ("specialist", "admin")
 # What an admin is told about without being asked (see service/peers.py: NumberTaken).
 ADMIN_NOTICES = ("enrolment refused",)
-
-
-class AccountError(ValueError):
-    """A specialist account change that cannot be made; the message says why."""
-
-
-def create_specialist(
-    session: Session,
-    email: str,
-    name: str,
-    password: str,
-    role: str = "specialist",
-    phone: str | None = None,
-    region: str = "US",
-) -> Specialist:
-    """A new specialist account (the CLI and the admin page both use this)."""
-    email, name = email.strip().lower(), " ".join(name.split())
-    if "@" not in email or len(email) > 254:
-        raise AccountError(f"{email!r} is not an email address")
-    if not name or len(name) > 120:
-        raise AccountError("a name of at most 120 characters is needed")
-    try:
-        check_new_password(password)
-    except PasswordError as error:
-        raise AccountError(str(error)) from None
-    if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    if session.scalar(select(Specialist.id).where(func.lower(Specialist.email) == email)):
-        raise AccountError(f"a specialist with email {email} already exists")
-    person = Specialist(email=email, name=name, password_hash=hash_password(password), role=role)
-    set_phone(session, person, phone, region)
-    session.add(person)
-    session.flush()
-    return person
-
-
-def set_phone(session: Session, person: Specialist, raw: str | None, region: str = "US") -> None:
-    """A staff mobile for alerts, stored as E.164 (empty clears it); AccountError if it is
-    not a textable number or belongs to a peer or another specialist."""
-    if not (raw or "").strip():
-        person.phone = None
-        return
-    try:
-        phone = normalize_phone(raw or "", region)
-    except PhoneError as error:
-        raise AccountError(str(error)) from None
-    other = session.scalar(select(Specialist.id).where(Specialist.phone == phone))
-    if other is not None and other != person.id:
-        raise AccountError(f"{phone} is already another specialist's number")
-    if session.scalar(select(Peer.id).where(Peer.phone == phone)) is not None:
-        raise AccountError(f"{phone} is a peer's number; staff alerts need the staff phone")
-    person.phone = phone
 
 
 def admin_required(view: Any) -> Any:

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from service import plans
-from service.dashboard import audit, peer_or_404
 from service.models import Goal, Peer
 from service.web import runtime
+from service.web.caseload import audit, peer_or_404
 
 bp = Blueprint("plans", __name__)
 GOAL_ACTIONS = {"pause": "goal paused", "resume": "goal resumed", "remove": "goal removed"}

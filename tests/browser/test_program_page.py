@@ -1,0 +1,75 @@
+"""The Program page in a real browser, at desktop and phone widths.
+
+A peer answers a check-in and a mood in the SMS simulator; the page then shows the
+figures with their charts, every figure's definition one click away, nothing
+scrolling sideways at 390 px and the skip link first from the keyboard. The
+screenshot is the README's.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from service.demo import DEMO_EMAIL
+from tests.browser.test_browser import WAIT_MS, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def sign_in(page, base: str, password: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(DEMO_EMAIL)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def sideways_scroll(page) -> int:
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def text_as_a_peer(page, base: str, body: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/simulator/")
+    page.get_by_label("Phone of").select_option(index=1)
+    page.get_by_role("button", name="Show").click()
+    replies = page.locator("#sim-thread li")
+    before = replies.count()
+    page.get_by_label("Text message").fill(body)
+    page.get_by_role("button", name="Send").click()
+    expect(replies).not_to_have_count(before)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_program_page_at_desktop_and_phone_width(chromium, service, width):
+    from playwright.sync_api import expect
+
+    base, password = service
+    context = chromium.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 600)
+    context.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
+    page = context.new_page()
+    try:
+        sign_in(page, base, password)
+        expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
+        if width == 1280:
+            text_as_a_peer(page, base, "DONE")
+            text_as_a_peer(page, base, "4")
+        page.get_by_role("link", name="Program").click()
+        page.get_by_label("Last 90 days").check()
+        page.get_by_role("button", name="Show").click()
+        expect(page.get_by_role("heading", name="Program outcomes")).to_be_visible()
+        expect(page.locator("svg.chart")).to_have_count(4)
+        expect(page.locator("#chart-mood-d")).to_contain_text("4 1")  # the mood just texted
+        page.get_by_role("link", name="Peers served").first.click()
+        expect(page.locator("#def-served")).to_be_in_viewport()
+        assert sideways_scroll(page) <= 0, f"the program page scrolls sideways at {width}px"
+        page.goto(page.url.split("#")[0])
+        page.keyboard.press("Tab")
+        expect(page.locator(":focus")).to_have_text("Skip to content")
+        if width == 1280:
+            screenshot(page, "program")  # the README's
+    finally:
+        context.close()
