@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from service import db
-from service.admin import set_phone
+from service.accounts import set_phone
 from service.models import ALERT_ACKNOWLEDGED, ALERT_EXHAUSTED, Alert, OnCallShift, Specialist
 from tests.conftest import enrol, make_specialist
 from tests.reliability.test_multiprocess import Fleet, process_env
