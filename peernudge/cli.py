@@ -16,7 +16,7 @@ from rq import SimpleWorker, Worker
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-import workers.inbound  # noqa: F401  (the inbound job's imports, loaded before any fork)
+import workers.inbound
 from peernudge.launcher import run_dev
 from service import db, queueing
 from service.accounts import AccountError, create_specialist
@@ -134,6 +134,7 @@ def worker(replies: bool) -> None:
     warm_up(rt)
     if replies:
         # Short jobs, run in this process: no fork, no fresh database connection per text.
+        workers.inbound.send_in_background = True  # replies go on threads, in order per peer
         SimpleWorker([rt.alert_queue, rt.inbound_queue], connection=rt.redis).work()
         return
     queues = [rt.alert_queue, rt.inbound_queue, rt.queue]

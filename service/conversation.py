@@ -101,6 +101,7 @@ class Handled:
     """What handling one text left for after its commit."""
 
     inbound_id: int
+    phone: str
     peer_id: int | None
     reply_id: int | None  # the planned reply, for the worker to send now
     sends: list[tuple[int, datetime]]  # other rows to queue (a snoozed check-in)
@@ -140,6 +141,7 @@ def _handle_next(runtime: Runtime, phone: str) -> Handled | None:
         )
         return Handled(
             inbound.id,
+            inbound.from_phone,
             turn.peer.id if turn.peer else None,
             message.id if message else None,
             turn.after_commit,

@@ -62,6 +62,19 @@ def _hold_reason() -> ColumnElement[str]:
     return func.coalesce(reason.scalar_subquery(), HOLD_REASON)
 
 
+# A reply's number opted out after the reply was written (built once: it needs no clock).
+OPTED_OUT_SINCE_WRITTEN = exists().where(
+    ConsentEvent.phone == OutboundMessage.to_phone,
+    ConsentEvent.kind == "opt_out",
+    ConsentEvent.created_at > OutboundMessage.created_at,
+)
+
+
+def reply_may_still_go_out() -> ColumnElement[bool]:
+    """The rule for a row known to be a reply: what :func:`withheld_reason` says of it."""
+    return and_(OutboundMessage.kind == REPLY, ~OPTED_OUT_SINCE_WRITTEN)
+
+
 def withheld_reason(now: datetime) -> ColumnElement[str | None]:
     """Per outbound row, in SQL: NULL when it may still go out now, else the reason."""
     automated = OutboundMessage.kind.in_(AUTOMATED_KINDS)
@@ -74,13 +87,8 @@ def withheld_reason(now: datetime) -> ColumnElement[str | None]:
         Schedule.kind == "checkin",
         Schedule.active.is_(True),
     )
-    opted_out_since = exists().where(
-        ConsentEvent.phone == OutboundMessage.to_phone,
-        ConsentEvent.kind == "opt_out",
-        ConsentEvent.created_at > OutboundMessage.created_at,
-    )
     return case(
-        (OutboundMessage.kind == REPLY, case((opted_out_since, "opted_out"), else_=None)),
+        (OutboundMessage.kind == REPLY, case((OPTED_OUT_SINCE_WRITTEN, "opted_out"), else_=None)),
         (~_peer_where(Peer.consent == OPTED_IN), "not_opted_in"),
         (and_(automated, _peer_where(Peer.discharged_at.is_not(None))), "discharged"),
         (and_(automated, _peer_where(Peer.paused_until > now)), "paused"),

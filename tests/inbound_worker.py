@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from service.models import InboundMessage
 from service.runtime import Runtime
+from workers.inbound import replies
 
 
 def handle_stored(runtime: Runtime) -> None:
@@ -15,6 +16,7 @@ def handle_stored(runtime: Runtime) -> None:
     SimpleWorker([runtime.inbound_queue], connection=runtime.redis).work(
         burst=True, with_scheduler=False
     )
+    replies.wait_all()
 
 
 def reply_to(runtime: Runtime, provider_id: str) -> str | None:

@@ -47,6 +47,7 @@ from service.outbox_rules import (
     AUTOMATED_KINDS,
     REPLY,
     may_still_go_out,
+    reply_may_still_go_out,
     withheld_now,
     withheld_reason,
 )
@@ -336,7 +337,7 @@ def send_reply(runtime: Runtime, message_id: int) -> str:
     with runtime.engine.begin() as connection:
         claimed = connection.execute(
             table.update()
-            .where(table.c.id == message_id, table.c.status == PLANNED, may_still_go_out(now))
+            .where(table.c.id == message_id, table.c.status == PLANNED, reply_may_still_go_out())
             .values(claim_values(now) | {"handed_at": now})
             .returning(table.c.to_phone, table.c.body, table.c.kind)
         ).first()
