@@ -12,10 +12,11 @@ import sys
 from typing import Any
 
 import click
-from rq import Worker
+from rq import SimpleWorker, Worker
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+import workers.inbound
 from peernudge.launcher import run_dev
 from service import db, queueing
 from service.accounts import AccountError, create_specialist
@@ -37,6 +38,8 @@ from service.settings import (
     env_choice,
     load_settings,
 )
+from service.understanding import read
+from service.understanding.context import Context
 from workers.alerts import escalate
 from workers.digest import send_digests
 from workers.planner import plan_due, run_forever
@@ -115,16 +118,27 @@ def prepare_dev(config: Settings) -> list[str]:
 
 
 @cli.command()
-def worker() -> None:
-    """Run one RQ worker on the alerts and nudges queues (with RQ's scheduler).
+@click.option(
+    "--replies", is_flag=True,
+    help="Only staff alerts and inbound texts, so no long batch of nudges can hold them up.",
+)  # fmt: skip
+def worker(replies: bool) -> None:
+    """Run one RQ worker on the alerts, inbound and nudges queues (with RQ's scheduler).
 
-    Staff alerts come first: RQ takes from the queues in order, so an alert never
-    waits behind queued nudges."""
+    Staff alerts come first, then inbound texts: RQ takes from the queues in
+    order, so neither waits behind queued nudges; ``--replies`` leaves the nudges
+    out, for a worker that is never busy with a paced batch when a text arrives."""
     rt = runtime()
     if rt.queue is None:
         raise CliError("REDIS_URL is not set; the worker needs Redis")
     warm_up(rt)
-    Worker([rt.alert_queue, rt.queue], connection=rt.redis).work(with_scheduler=True)
+    if replies:
+        # Short jobs, run in this process: no fork, no fresh database connection per text.
+        workers.inbound.send_in_background = True  # replies go on threads, in order per peer
+        SimpleWorker([rt.alert_queue, rt.inbound_queue], connection=rt.redis).work()
+        return
+    queues = [rt.alert_queue, rt.inbound_queue, rt.queue]
+    Worker(queues, connection=rt.redis).work(with_scheduler=True)
 
 
 def warm_up(rt: Runtime) -> None:
@@ -133,6 +147,7 @@ def warm_up(rt: Runtime) -> None:
     RQ forks a work horse per job; imports, compiled templates and the twilio
     client's lazily loaded API modules made here are inherited by every fork.
     """
+    read("warm up: DONE 2", Context())  # loads the vocabularies, patterns and model
     env = environment(str(TEMPLATES_DIR))
     for template in env.list_templates(extensions=["txt"]):
         env.get_template(template)

@@ -61,6 +61,7 @@ class Launcher:
                 "--workers", "1", "--threads", "8", "--no-control-socket",
             ],
             "worker": [python, "-m", "peernudge.cli", "worker"],
+            "replies": [python, "-m", "peernudge.cli", "worker", "--replies"],
             "planner": [python, "-m", "peernudge.cli", "planner"],
         }  # fmt: skip
 

@@ -1,10 +1,12 @@
-"""What happens when a peer texts in: store it once, understand it, answer it.
+"""What a text means and what it does: understand it, apply it, write the answer.
 
-``receive_sms`` is the single inbound code path: the Twilio webhook and the
-simulator page both call it. It is idempotent on the provider's message id:
-a retried webhook gets the stored reply and changes nothing. Everything a
-message causes (consent, check-in, pause, flag, reply) is written in the same
-transaction as the message itself, so nothing is half-done.
+A stored text (``service/inbound.py`` stores it, a worker calls
+:func:`handle_next`) is handled once: the row is claimed (``handled_at``) in the
+same transaction as everything it causes (consent, check-in, pause, flag) and
+the reply, written as a planned outbound row the worker then sends. A sender's
+texts are handled oldest first, so "DONE" then "PAUSE" take effect in that
+order; a crash before the commit leaves the text unhandled, and it is handled
+again, whole, by the next job.
 """
 
 from __future__ import annotations
@@ -16,19 +18,20 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import alerts, flags, metrics, peer_changes, plans, queueing, quiet_hours
+from service import alerts, flags, peer_changes, plans, quiet_hours
 from service.consent import record_opt_in, record_opt_out
-from service.messages import render_message
+from service.inbound import IncomingSms
+from service.messages import render_message, segment_count
 from service.milestones import milestone_for_checkin
 from service.models import (
     OPTED_IN,
     OPTED_OUT,
+    PLANNED,
     SENDING,
-    SENT,
     AuditEvent,
     CheckIn,
     Flag,
@@ -38,6 +41,7 @@ from service.models import (
     OutboundMessage,
     Peer,
 )
+from service.outbox_rules import REPLY
 from service.phones import last_four
 from service.recurrence import schedule_shape
 from service.runtime import Runtime
@@ -46,24 +50,9 @@ from service.understanding.context import CONTEXT_LIFETIME, Context
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_CHARS = 20_000
 # Loop guard: a person never needs this many answers in an hour; an auto-responder
 # talking to us would. Beyond it, and for a text that echoes our own words, we stay quiet.
 MAX_REPLIES_PER_HOUR = 30
-
-
-@dataclass(frozen=True)
-class IncomingSms:
-    """One inbound text. Its fields hold no NUL (PostgreSQL text cannot): the webhook
-    strips them (``service.web.webhooks.without_nul``), the dashboard's forms refuse them."""
-
-    provider_id: str
-    from_phone: str
-    to_phone: str | None
-    body: str
-    num_media: int = 0
-    media: tuple[dict[str, str], ...] = ()
-    opt_out_type: str | None = None
 
 
 @dataclass
@@ -78,6 +67,7 @@ class Turn:
     reading: Reading
     now: datetime
     extra_replies: list[str] = field(default_factory=list)
+    templates: list[str] = field(default_factory=list)  # each part of the reply, in order
     previous_question: str | None = None  # what we had asked before this text
     after_commit: list[tuple[int, datetime]] = field(default_factory=list)
 
@@ -91,16 +81,7 @@ class Turn:
             self.session, kind, self.peer, self.runtime.settings, phone=self.sms.from_phone,
             language=self.reading.language, **context,
         )  # fmt: skip
-        record_reply(
-            self.runtime,
-            self.session,
-            self.peer,
-            self.sms.from_phone,
-            rendered.body,
-            kind="reply",
-            template=rendered.template,
-            segments=rendered.segments,
-        )
+        self.templates.append(rendered.template)
         return rendered.body
 
     def audit(self, action: str, **detail: Any) -> None:
@@ -115,36 +96,80 @@ class Turn:
         )
 
 
-def receive_sms(runtime: Runtime, sms: IncomingSms) -> str | None:
-    """Store and act on one inbound SMS; return the reply body (None for no reply)."""
+@dataclass(frozen=True)
+class Handled:
+    """What handling one text left for after its commit."""
+
+    inbound_id: int
+    phone: str
+    peer_id: int | None
+    reply_id: int | None  # the planned reply, for the worker to send now
+    sends: list[tuple[int, datetime]]  # other rows to queue (a snoozed check-in)
+    opted_out: bool
+
+
+def handle_next(runtime: Runtime, phone: str) -> Handled | None:
+    """Handle the oldest unhandled text from ``phone``; None when there is none left."""
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        with runtime.session_factory() as session:
-            try:
-                with session.begin():
-                    existing = _already_received(session, sms.provider_id)
-                    if existing is not None:
-                        return existing.reply_body
-                    turn = _new_turn(runtime, session, sms)
-                    reply = respond(turn)
-                    turn.inbound.reply_body = reply
-                break
-            except IntegrityError:
-                session.rollback()
-                existing = _already_received(session, sms.provider_id)
-                if existing is not None:  # the same MessageSid arrived twice at once
-                    return existing.reply_body
-                # Another text from the same peer won a race for some other row (on
-                # PostgreSQL two transactions really run at once): this one is not a
-                # duplicate and must not be lost, so it is handled again from scratch.
-                if attempt == CONFLICT_ATTEMPTS:
-                    raise
-                log.info("inbound sms conflicted with a concurrent one; handling it again")
-    queueing.enqueue_sends(runtime, turn.after_commit)
-    metrics.count(runtime.redis, "peernudge_inbound_messages")
-    if turn.peer is not None and (turn.reading.intent == "opt_out" or turn.reading.also_opt_out):
-        wait_for_in_flight(runtime, turn.peer.id)
-    log.info("inbound sms %s from %s handled", turn.inbound.id, last_four(sms.from_phone))
-    return reply
+        try:
+            return _handle_next(runtime, phone)
+        except IntegrityError:
+            # A change elsewhere won a race for some row this text writes (on PostgreSQL
+            # two transactions really run at once): it is handled again from scratch.
+            if attempt == CONFLICT_ATTEMPTS:
+                raise
+            log.info("inbound sms conflicted with a concurrent change; handling it again")
+    return None
+
+
+def _handle_next(runtime: Runtime, phone: str) -> Handled | None:
+    with runtime.session_factory() as session, session.begin():
+        while True:
+            inbound = session.scalar(NEXT_UNHANDLED, {"phone": phone})
+            if inbound is None:
+                return None
+            now = runtime.now()
+            if claim(session, inbound, now):
+                break  # else another worker took it a moment ago: look at the next one
+        turn = _new_turn(runtime, session, inbound, now)
+        reply = respond(turn)
+        inbound.reply_body = reply
+        message = record_reply(turn, reply) if reply else None
+        session.flush()
+        opted_out = turn.peer is not None and (
+            turn.reading.intent == "opt_out" or turn.reading.also_opt_out
+        )
+        return Handled(
+            inbound.id,
+            inbound.from_phone,
+            turn.peer.id if turn.peer else None,
+            message.id if message else None,
+            turn.after_commit,
+            opted_out,
+        )
+
+
+NEXT_UNHANDLED = (
+    select(InboundMessage)
+    .where(InboundMessage.from_phone == bindparam("phone"), InboundMessage.handled_at.is_(None))
+    .order_by(InboundMessage.id)
+    .limit(1)
+)
+
+
+def claim(session: Session, inbound: InboundMessage, now: datetime) -> bool:
+    """Mark the text handled, in the transaction that handles it: exactly once."""
+    claimed = session.execute(
+        update(InboundMessage)
+        .where(InboundMessage.id == inbound.id, InboundMessage.handled_at.is_(None))
+        .values(handled_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed:
+        inbound.handled_at = now
+    else:
+        session.expire(inbound)
+    return claimed == 1
 
 
 CONFLICT_ATTEMPTS = 5
@@ -173,31 +198,23 @@ def wait_for_in_flight(runtime: Runtime, peer_id: int) -> None:
     log.warning("a send to peer %s was still in flight when STOP was answered", peer_id)
 
 
-def _already_received(session: Session, provider_id: str) -> InboundMessage | None:
-    return session.scalar(select(InboundMessage).where(InboundMessage.provider_id == provider_id))
-
-
-def _new_turn(runtime: Runtime, session: Session, sms: IncomingSms) -> Turn:
+def _new_turn(runtime: Runtime, session: Session, inbound: InboundMessage, now: datetime) -> Turn:
+    sms = IncomingSms(
+        provider_id=inbound.provider_id,
+        from_phone=inbound.from_phone,
+        to_phone=inbound.to_phone,
+        body=inbound.body,
+        num_media=inbound.num_media,
+        media=tuple(inbound.media or ()),
+        opt_out_type=inbound.opt_out_type,
+    )
     peer = session.scalar(select(Peer).where(Peer.phone == sms.from_phone))
-    now = runtime.now()
     reading = TWILIO_KEYWORD_READINGS.get(sms.opt_out_type or "") or read(
         sms.body, reader_context(peer, now)
     )
-    inbound = InboundMessage(
-        provider_id=sms.provider_id,
-        peer_id=peer.id if peer else None,
-        from_phone=sms.from_phone,
-        to_phone=sms.to_phone,
-        body=sms.body[:MAX_BODY_CHARS],
-        num_media=sms.num_media,
-        media=list(sms.media) or None,
-        received_at=now,
-        intent=reading.intent,
-        confidence=reading.confidence,
-        language=reading.language,
-    )
-    session.add(inbound)
-    session.flush()
+    inbound.peer_id = peer.id if peer else None
+    inbound.intent, inbound.confidence = reading.intent, reading.confidence
+    inbound.language = reading.language
     return Turn(runtime, session, sms, inbound, peer, reading, now)
 
 
@@ -736,31 +753,22 @@ HANDLERS = {
 }
 
 
-def record_reply(
-    runtime: Runtime,
-    session: Session,
-    peer: Peer | None,
-    to_phone: str,
-    body: str,
-    kind: str,
-    template: str | None = None,
-    segments: int | None = None,
-) -> OutboundMessage:
-    """Store a TwiML reply in the thread: it is delivered by the webhook's answer."""
+def record_reply(turn: Turn, body: str) -> OutboundMessage:
+    """The answer, as one planned outbound row in the thread: the worker sends it."""
     message = OutboundMessage(
-        peer_id=peer.id if peer else None,
-        to_phone=to_phone,
-        kind=kind,
-        status=SENT,
+        peer_id=turn.peer.id if turn.peer else None,
+        to_phone=turn.sms.from_phone,
+        kind=REPLY,
+        status=PLANNED,
         body=body,
-        template=template,
-        segments=segments,
-        due_at=runtime.now(),
-        sent_at=runtime.now(),
-        created_at=runtime.now(),
+        template=turn.templates[0] if turn.templates else None,
+        segments=segment_count(body)[1],
+        due_at=turn.now,
+        created_at=turn.now,
+        updated_at=turn.now,
     )
-    session.add(message)
+    turn.session.add(message)
     return message
 
 
-__all__ = ["OPTED_IN", "IncomingSms", "receive_sms", "record_reply"]
+__all__ = ["OPTED_IN", "Handled", "handle_next", "wait_for_in_flight"]

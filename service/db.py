@@ -20,7 +20,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.private_files import create_private_empty_file, private_dir
@@ -146,6 +148,20 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def insert_skipping_duplicates(
+    bind: Connection | Session, table: Table, rows: list[dict], unique: list[str]
+) -> list[int]:
+    """INSERT rows, skipping those a unique constraint on ``unique`` already holds;
+    the ids of the rows inserted. One statement on SQLite and on PostgreSQL."""
+    dialect = bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(table).values(rows).on_conflict_do_nothing(index_elements=unique)
+        .returning(table.c.id)
+    )  # fmt: skip
+    return list(bind.scalars(statement))
 
 
 def alembic_config(database_url: str) -> Config:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -253,8 +254,22 @@ class OutboundMessage(Base):
 
 
 class InboundMessage(Base):
+    """A text as it arrived: stored by the webhook, then handled by a worker.
+
+    ``handled_at`` is NULL until a worker has applied what the text means and
+    written the reply, in one transaction; the partial index holds only those
+    rows, so finding a peer's next text, or texts whose job was lost, is cheap.
+    """
+
     __tablename__ = "inbound_messages"
-    __table_args__ = (Index("ix_inbound_peer_received", "peer_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_inbound_peer_received", "peer_id", "received_at"),
+        Index(
+            "ix_inbound_unhandled", "from_phone", "id",
+            sqlite_where=sql_text("handled_at IS NULL"),
+            postgresql_where=sql_text("handled_at IS NULL"),
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[str] = mapped_column(String(64), unique=True)  # MessageSid
@@ -268,8 +283,11 @@ class InboundMessage(Base):
     intent: Mapped[str | None] = mapped_column(String(30))
     confidence: Mapped[float | None] = mapped_column(Float)
     language: Mapped[str | None] = mapped_column(String(2))
-    reply_body: Mapped[str | None] = mapped_column(Text)  # same answer on a Twilio retry
+    reply_body: Mapped[str | None] = mapped_column(Text)  # what we answered, if anything
+    # Twilio's Advanced Opt-Out verdict (STOP, START, HELP), when it matched a keyword.
+    opt_out_type: Mapped[str | None] = mapped_column(String(10))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     peer: Mapped[Peer | None] = relationship()
 

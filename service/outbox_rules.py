@@ -1,6 +1,12 @@
 """What may still go out for a peer now: the one rule for every planned text.
 
-A planned or claimed text may still go out only while
+A reply (the answer to a text the peer, or an unknown number, sent) may go out
+unless that number opted out after the reply was written: it answers what the
+person wrote, so consent, pause, holds and quiet hours do not apply, but a STOP
+handled before its turn to be sent stops it (the STOP's own confirmation is
+written with the opt-out, not before it, so it goes).
+
+Any other planned or claimed text may still go out only while
 
 - the peer has opted in (every kind the sender sends: welcome, direct, automated);
 - for an automated kind (check-in, encouragement, milestone, summary,
@@ -32,6 +38,7 @@ from service.models import (
     OPTED_IN,
     PLANNED,
     SENDING,
+    ConsentEvent,
     Goal,
     OutboundMessage,
     Peer,
@@ -40,6 +47,7 @@ from service.models import (
 
 # Kinds the system sends on its own; welcome, direct and reply messages are not "automated".
 AUTOMATED_KINDS = ("checkin", "encouragement", "milestone", "summary", "reengagement")
+REPLY = "reply"
 # The reason of a hold set without one (the hold after crisis language).
 HOLD_REASON = "crisis_hold"
 
@@ -52,6 +60,19 @@ def _hold_reason() -> ColumnElement[str]:
     """The hold's own reason (``crisis_hold``, ``opt_out_unclear``...)."""
     reason = select(Peer.hold_reason).where(Peer.id == OutboundMessage.peer_id)
     return func.coalesce(reason.scalar_subquery(), HOLD_REASON)
+
+
+# A reply's number opted out after the reply was written (built once: it needs no clock).
+OPTED_OUT_SINCE_WRITTEN = exists().where(
+    ConsentEvent.phone == OutboundMessage.to_phone,
+    ConsentEvent.kind == "opt_out",
+    ConsentEvent.created_at > OutboundMessage.created_at,
+)
+
+
+def reply_may_still_go_out() -> ColumnElement[bool]:
+    """The rule for a row known to be a reply: what :func:`withheld_reason` says of it."""
+    return and_(OutboundMessage.kind == REPLY, ~OPTED_OUT_SINCE_WRITTEN)
 
 
 def withheld_reason(now: datetime) -> ColumnElement[str | None]:
@@ -67,6 +88,7 @@ def withheld_reason(now: datetime) -> ColumnElement[str | None]:
         Schedule.active.is_(True),
     )
     return case(
+        (OutboundMessage.kind == REPLY, case((OPTED_OUT_SINCE_WRITTEN, "opted_out"), else_=None)),
         (~_peer_where(Peer.consent == OPTED_IN), "not_opted_in"),
         (and_(automated, _peer_where(Peer.discharged_at.is_not(None))), "discharged"),
         (and_(automated, _peer_where(Peer.paused_until > now)), "paused"),

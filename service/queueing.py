@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 SEND_NUDGE_JOB = "workers.sender.send_nudge"
 SEND_BATCH_JOB = "workers.sender.send_batch"
 DELIVER_ALERT_JOB = "workers.alerts.deliver_alert"
+HANDLE_TEXTS_JOB = "workers.inbound.handle_texts_from"
 SEND_RETRY = Retry(max=5, interval=[10, 30, 60, 120, 300])
 BATCH_SIZE = 50
 IN_FLIGHT = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.STARTED, JobStatus.DEFERRED}
@@ -103,6 +104,28 @@ def enqueue_planned_for_peer(runtime: Runtime, peer_id: int) -> int:
             )
         ).all()
     return enqueue_sends(runtime, [(row.id, row.due_at) for row in rows])
+
+
+# --- stored inbound texts (the inbound queue) -------------------------------------------
+
+# A job waits in Redis an hour at most; after that the reconciler hands the text on again.
+INBOUND_JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 300, "ttl": 3600}
+
+
+def enqueue_texts_from(runtime: Runtime, phones: Iterable[str]) -> int:
+    """One handler job per sender (a second finds nothing left and returns); without
+    Redis, or when it fails, the reconciler queues them later."""
+    queue = runtime.inbound_queue
+    if queue is None:
+        return 0
+    queued = 0
+    try:
+        for phone in phones:
+            queue.enqueue(HANDLE_TEXTS_JOB, phone, **INBOUND_JOB_OPTIONS)
+            queued += 1
+    except RedisError as error:
+        log.warning("could not queue inbound texts (%s); the reconciler will", type(error).__name__)
+    return queued
 
 
 # --- staff alerts (the alerts queue) ----------------------------------------------------

@@ -47,6 +47,13 @@ class Runtime:
         return Queue(self.settings.alert_queue_name, connection=self.redis)
 
     @cached_property
+    def inbound_queue(self) -> Queue | None:
+        """Texts to handle, one job per sender; workers take them before the nudges."""
+        if self.redis is None:
+            return None
+        return Queue(self.settings.inbound_queue_name, connection=self.redis)
+
+    @cached_property
     def gateway(self) -> SmsGateway:
         return build_gateway(self.settings, self.session_factory)
 

@@ -71,6 +71,7 @@ class Settings:
     db_pool_size: int = 5
     db_max_overflow: int = 10
     alert_queue_name: str = "alerts"
+    inbound_queue_name: str = "inbound"
     alert_escalate_after_seconds: int = 600
     alert_repeats: int = 3
     alert_resolve_within_seconds: int = 3600
@@ -387,6 +388,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=env_int(env, "DB_POOL_SIZE", DEFAULTS["db_pool_size"], minimum=1),
         db_max_overflow=env_int(env, "DB_MAX_OVERFLOW", DEFAULTS["db_max_overflow"]),
         alert_queue_name=_text(env, "ALERT_QUEUE_NAME") or DEFAULTS["alert_queue_name"],
+        inbound_queue_name=_text(env, "INBOUND_QUEUE_NAME") or DEFAULTS["inbound_queue_name"],
         alert_escalate_after_seconds=env_int(
             env,
             "ALERT_ESCALATE_AFTER_SECONDS",

@@ -21,6 +21,7 @@ from service.models import (
 )
 from service.runtime import set_runtime
 from tests.conftest import PUBLIC_BASE_URL, enrol, make_specialist, sign_in
+from tests.inbound_worker import handle_stored
 from tests.smtp_server import body_of
 from tests.test_alerts import (
     AVERY_PHONE,
@@ -200,6 +201,8 @@ def test_the_staff_phone_shows_the_alert_and_sends_ack(client, runtime, crisis):
     page = client.get("/simulator/staff")
     assert "urgent - Sam needs a call" in page.get_data(as_text=True)
     client.post("/simulator/staff", data={"csrf_token": csrf(page), "body": "ACK"})
+    assert the_alert(runtime).status == ALERT_OPEN  # stored; a worker handles it
+    handle_stored(runtime)
     assert the_alert(runtime).status == ALERT_ACKNOWLEDGED
     assert "is yours" in client.get("/simulator/staff").get_data(as_text=True)
 

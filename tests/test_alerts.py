@@ -145,7 +145,8 @@ def test_staff_texts_and_emails_never_carry_the_peers_words_or_number(
     drain(twilio_runtime)
     wait_and_tick(twilio_runtime, clock)
     wait_and_tick(twilio_runtime, clock)
-    bodies = [m.body for m in fake_twilio.messages] + [body_of(m) for m in smtp.messages]
+    staff_texts = [m.body for m in fake_twilio.messages if m.to != PEER_PHONE]
+    bodies = staff_texts + [body_of(m) for m in smtp.messages]
     assert len(bodies) == 6  # three people, text and email each
     for body in bodies:
         for words in ("kill", "pills", "rehab", "tonight", "5550134", "212-555", "555-0134"):
@@ -232,7 +233,7 @@ def test_a_specialist_without_a_phone_is_still_emailed(
     give_phone(twilio_runtime, staff.jordan, "")
     text(client, "I want to die")
     drain(twilio_runtime)
-    assert fake_twilio.messages == []
+    assert [m.to for m in fake_twilio.messages] == [PEER_PHONE]  # only the crisis answer
     assert len(smtp.to("jordan@example.org")) == 1
 
 
@@ -416,11 +417,13 @@ def test_acknowledged_but_unresolved_reminds_the_one_who_took_it_once(
     text(client, "I want to die")
     drain(twilio_runtime)
     text(client, "ACK", from_=AVERY_PHONE)  # an admin may take any alert
+    (confirmation,) = texts_to(fake_twilio, AVERY_PHONE)
+    assert "is yours" in confirmation
     wait_and_tick(twilio_runtime, clock, 3599)
-    assert texts_to(fake_twilio, AVERY_PHONE) == []
+    assert texts_to(fake_twilio, AVERY_PHONE) == [confirmation]
     wait_and_tick(twilio_runtime, clock, 2)
     wait_and_tick(twilio_runtime, clock, 3601)
-    (reminder,) = texts_to(fake_twilio, AVERY_PHONE)
+    (reminder,) = texts_to(fake_twilio, AVERY_PHONE)[1:]
     assert "still open" in reminder and "Sam" in reminder
     assert len(smtp.to("avery@example.org")) == 1
 
@@ -565,6 +568,7 @@ def test_a_real_worker_texts_the_specialist_before_the_nudges_already_queued(
         due = [(message.id, message.due_at) for message in direct]
     enqueue_sends(twilio_runtime, due)  # five nudge jobs wait in the queue...
     text(client, "I want to die")  # ...then the alert's job arrives on its own queue
+    answered = len(fake_twilio.messages)  # the crisis answer to the peer, sent at once
     env = twilio_env(settings, fake_twilio) | {
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp.port),
@@ -577,10 +581,10 @@ def test_a_real_worker_texts_the_specialist_before_the_nudges_already_queued(
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert wait_for(lambda: len(fake_twilio.messages) == 6), fake_twilio.requests
+        assert wait_for(lambda: len(fake_twilio.messages) == answered + 6), fake_twilio.requests
         assert wait_for(lambda: len(smtp.to("jordan@example.org")) == 1)
     finally:
         worker.terminate()
         worker.wait(timeout=30)
-    assert fake_twilio.messages[0].to == JORDAN_PHONE
-    assert [m.to for m in fake_twilio.messages[1:]] == [PEER_PHONE] * 5
+    assert fake_twilio.messages[answered].to == JORDAN_PHONE
+    assert [m.to for m in fake_twilio.messages[answered + 1 :]] == [PEER_PHONE] * 5

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from service.models import ApiToken, Flag
 from tests.conftest import enrol, make_specialist, sign_in
-from tests.signing import inbound_form, signed_post
+from tests.inbound_worker import post_text
+from tests.signing import inbound_form
 from tests.test_dashboard import token as csrf_token
 
 PEER_PATHS = ["", "/goals", "/schedules", "/checkins", "/messages", "/flags"]
@@ -48,7 +49,7 @@ def test_a_token_is_shown_once_and_stored_only_as_its_hash(client, runtime, jord
 
 
 def test_the_owner_reads_every_peer_resource(client, runtime, peer, jordans_token, clock):
-    signed_post(client, "/sms/inbound", inbound_form("DONE"))
+    post_text(client, inbound_form("DONE"))
     listing = api(client, "/peers", jordans_token)
     assert listing.status_code == 200
     assert [p["name"] for p in listing.json["data"]] == ["Sam"]

@@ -27,6 +27,7 @@ from service.models import (
     Schedule,
 )
 from tests.conftest import enrol
+from tests.inbound_worker import handle_stored, reply_to
 from tests.signing import inbound_form, signed_post
 from workers.planner import plan_due
 from workers.sender import send_message
@@ -36,12 +37,20 @@ sids = count()
 
 
 def text(client, body: str, from_: str = PHONE, **extra: str) -> str:
-    """Send a signed inbound SMS; return the reply text ('' when none)."""
-    form = {**inbound_form(body, sid=f"SM{next(sids):032d}", from_=from_), **extra}
+    """Send a signed inbound SMS, let a worker handle it; return the reply ('' when none).
+
+    The webhook only stores the text (its answer is empty TwiML); the reply is
+    what the worker wrote and sent for it."""
+    sid = f"SM{next(sids):032d}"
+    form = {**inbound_form(body, sid=sid, from_=from_), **extra}
     response = signed_post(client, "/sms/inbound", form)
     assert response.status_code == 200
-    message = ElementTree.fromstring(response.get_data()).find("Message")
-    return message.text if message is not None else ""
+    assert ElementTree.fromstring(response.get_data()).find("Message") is None
+    runtime = client.application.extensions["peernudge"]
+    handle_stored(runtime)
+    reply = reply_to(runtime, sid)
+    assert reply is not None, "the worker did not handle the text"
+    return reply
 
 
 def load(runtime, model, *where):

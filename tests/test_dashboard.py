@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from service.models import AuditEvent, Flag, OutboundMessage, Peer
 from tests.conftest import enrol, make_specialist, sign_in
-from tests.signing import inbound_form, signed_post
+from tests.inbound_worker import post_text
+from tests.signing import inbound_form
 
 
 def token(client, path: str) -> str:
@@ -147,11 +148,7 @@ def test_the_caseload_puts_a_crisis_at_the_top(client, runtime, specialist, cloc
     clock.set(clock.current.replace(hour=16))
     enrol(runtime, specialist, phone="+12125550101", name="Aaron")
     enrol(runtime, specialist, phone="+12125550102", name="Zoe")
-    signed_post(
-        client,
-        "/sms/inbound",
-        inbound_form("I want to die", sid="SM" + "9" * 32, from_="+12125550102"),
-    )
+    post_text(client, inbound_form("I want to die", sid="SM" + "9" * 32, from_="+12125550102"))
     sign_in(client)
     page = client.get("/").get_data(as_text=True)
     assert page.index("Zoe") < page.index("Aaron")
@@ -186,7 +183,7 @@ def test_a_direct_message_is_queued_and_refused_after_opt_out(client, runtime, p
         "planned",
         True,
     )
-    signed_post(client, "/sms/inbound", inbound_form("STOP"))
+    post_text(client, inbound_form("STOP"))
     client.post(f"/peers/{peer}/messages", data={"csrf_token": csrf, "body": "are you ok?"})
     with runtime.session_factory() as session:
         assert (
@@ -196,14 +193,14 @@ def test_a_direct_message_is_queued_and_refused_after_opt_out(client, runtime, p
 
 
 def test_peer_written_text_is_escaped(client, peer):
-    signed_post(client, "/sms/inbound", inbound_form("<script>alert('x')</script>"))
+    post_text(client, inbound_form("<script>alert('x')</script>"))
     sign_in(client)
     page = client.get(f"/peers/{peer}").get_data(as_text=True)
     assert "<script>alert" not in page and "&lt;script&gt;" in page
 
 
 def test_csv_export_defuses_formulas(client, peer):
-    signed_post(client, "/sms/inbound", inbound_form('=HYPERLINK("http://x")'))
+    post_text(client, inbound_form('=HYPERLINK("http://x")'))
     sign_in(client)
     response = client.get(f"/peers/{peer}/export.csv")
     assert response.mimetype == "text/csv"
@@ -233,7 +230,7 @@ def test_sign_in_failure_is_clear_and_attempts_are_rate_limited(settings, specia
 
 
 def test_enrolling_a_number_that_said_stop_says_nothing_will_be_sent(client, runtime, specialist):
-    signed_post(client, "/sms/inbound", inbound_form("STOP", from_="+16465550142"))
+    post_text(client, inbound_form("STOP", from_="+16465550142"))
     sign_in(client)
     form = enrol_form(csrf_token=token(client, "/peers/new"))
     page = client.post("/peers/new", data=form, follow_redirects=True).get_data(as_text=True)
@@ -247,7 +244,7 @@ def test_the_caseload_export_has_every_own_peer_and_nobody_elses(client, runtime
     import io
 
     enrol(runtime, outsider, phone="+16465550142", name="Robin")
-    signed_post(client, "/sms/inbound", inbound_form("DONE"))
+    post_text(client, inbound_form("DONE"))
     sign_in(client)
     response = client.get("/export.csv")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))

@@ -70,7 +70,7 @@ def healthy(port: int) -> bool:
 
 def test_dev_starts_every_part_and_ctrl_c_stops_them_all(launched):
     process, port, pids = launched
-    assert set(pids) == {"web", "worker", "planner", "redis"}
+    assert set(pids) == {"web", "worker", "replies", "planner", "redis"}
     assert wait_for(lambda: healthy(port)), "the web app never became healthy"
     process.send_signal(signal.SIGINT)
     output = process.communicate(timeout=30)[0]

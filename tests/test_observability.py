@@ -13,7 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from service.logs import configure_logging, mask_phones
 from service.models import Flag
 from tests.conftest import enrol
-from tests.signing import inbound_form, signed_post
+from tests.inbound_worker import post_text
+from tests.signing import inbound_form
 from tests.test_sender import plan
 from workers.sender import send_message
 
@@ -115,7 +116,7 @@ def test_metrics_count_sends_skips_webhooks_queue_and_flags(metrics_app, special
     assert send_message(runtime, sent) == "sent"
     clock.set(clock.current.replace(hour=5))  # 1 a.m. in New York: quiet hours
     assert send_message(runtime, plan(runtime, peer)).startswith("skipped:quiet_hours")
-    assert signed_post(client, "/sms/inbound", inbound_form("I want to end my life")).status_code
+    assert post_text(client, inbound_form("I want to end my life")).status_code
     runtime.queue.enqueue("workers.sender.send_nudge", 1)
 
     found = samples(scrape(client))

@@ -16,7 +16,8 @@ from service import create_app, db
 from service.models import Base, CheckIn, ConsentEvent, OutboundMessage, Schedule
 from service.runtime import build_runtime, set_runtime
 from tests.conftest import enrol, make_specialist
-from tests.signing import inbound_form, signed_post
+from tests.inbound_worker import post_text
+from tests.signing import inbound_form
 from workers.planner import plan_due
 from workers.sender import send_message
 
@@ -96,7 +97,7 @@ def test_conversation_and_sending_on_postgres(pg_app, clock):
         ("SM" + "1" * 32, "DONE"),
         ("SM" + "2" * 32, "STOP"),
     ):
-        assert signed_post(client, "/sms/inbound", inbound_form(body, sid=sid)).status_code == 200
+        assert post_text(client, inbound_form(body, sid=sid)).status_code == 200
     with runtime.session_factory() as session:
         assert session.scalar(select(func.count(CheckIn.id))) == 1
         kinds = session.scalars(select(ConsentEvent.kind).order_by(ConsentEvent.id)).all()
@@ -109,7 +110,8 @@ def test_a_text_that_loses_a_race_for_another_row_is_handled_again_not_dropped(p
     The test holds an uncommitted transaction that creates the peer's rotation rows,
     so the reply's own insert waits on it and then fails with a unique violation.
     """
-    from service.conversation import IncomingSms, receive_sms
+    from service.conversation import handle_next
+    from service.inbound import IncomingSms, store
     from service.messages import TEMPLATES_DIR
     from service.models import InboundMessage, MessageRotation
 
@@ -118,20 +120,24 @@ def test_a_text_that_loses_a_race_for_another_row_is_handled_again_not_dropped(p
     with runtime.session_factory() as session:
         used = set(session.scalars(select(MessageRotation.kind)))
     kinds = [p.name for p in (TEMPLATES_DIR / "en").iterdir() if p.is_dir() and p.name not in used]
-    answers: list[str | None] = []
+    answers: list = []
     with runtime.session_factory() as blocker, blocker.begin():
         blocker.add_all(
             MessageRotation(peer_id=peer_id, kind=kind, last_variant="1") for kind in kinds
         )
         blocker.flush()
         sms = IncomingSms("SM" + "7" * 32, "+12125550134", "+15005550006", "DONE")
-        thread = threading.Thread(target=lambda: answers.append(receive_sms(runtime, sms)))
+        store(runtime, sms)
+        thread = threading.Thread(
+            target=lambda: answers.append(handle_next(runtime, sms.from_phone))
+        )
         thread.start()
         thread.join(timeout=1.0)
         assert thread.is_alive(), "the text should be waiting on the uncommitted rows"
     thread.join(timeout=30)
 
-    assert answers and answers[0]
+    assert answers and answers[0] is not None and answers[0].reply_id is not None
     with runtime.session_factory() as session:
         assert session.scalar(select(func.count(InboundMessage.id))) == 1
+        assert session.scalar(select(InboundMessage.reply_body))
         assert session.scalar(select(func.count(CheckIn.id))) == 1

@@ -16,8 +16,9 @@ def procfile() -> dict[str, str]:
     return dict(line.split(": ", 1) for line in lines if line.strip())
 
 
-def test_the_procfile_has_web_worker_and_planner():
-    assert set(procfile()) == {"web", "worker", "planner"}
+def test_the_procfile_has_web_workers_and_planner():
+    assert set(procfile()) == {"web", "worker", "replies", "planner"}
+    assert procfile()["replies"].endswith("worker --replies")  # texts never wait behind nudges
 
 
 def start(command: str, env: dict[str, str]) -> subprocess.Popen:

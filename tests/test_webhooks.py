@@ -2,6 +2,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.models import DELIVERED, OPTED_OUT, SENT, InboundMessage, OutboundMessage, Peer
+from tests.inbound_worker import post_text
 from tests.signing import ACCOUNT_SID, inbound_form, signature_for, signed_post, status_form
 from workers.sender import send_message
 
@@ -12,7 +13,7 @@ def count_inbound(runtime) -> int:
 
 
 def test_a_signed_inbound_sms_is_stored_and_answered_with_twiml(client, runtime, peer):
-    response = signed_post(client, "/sms/inbound", inbound_form("hello there"))
+    response = post_text(client, inbound_form("hello there"))
     assert response.status_code == 200
     assert response.mimetype == "text/xml"
     assert "<Response" in response.get_data(as_text=True)
@@ -21,7 +22,7 @@ def test_a_signed_inbound_sms_is_stored_and_answered_with_twiml(client, runtime,
 
 def test_a_forged_signature_is_refused_and_nothing_is_stored(client, runtime, peer):
     form = inbound_form("hello")
-    forged = signed_post(client, "/sms/inbound", form, token="not-the-real-token")
+    forged = post_text(client, form, token="not-the-real-token")
     missing = client.post("/sms/inbound", data=form)
     assert (forged.status_code, missing.status_code) == (403, 403)
     assert count_inbound(runtime) == 0
@@ -43,8 +44,8 @@ def test_the_signature_covers_the_public_url_not_the_proxy_one(client, runtime, 
 
 def test_a_retried_webhook_changes_nothing_and_gets_the_same_answer(client, runtime, peer):
     form = inbound_form("just checking in")
-    first = signed_post(client, "/sms/inbound", form)
-    second = signed_post(client, "/sms/inbound", form)
+    first = post_text(client, form)
+    second = post_text(client, form)
     assert first.get_data() == second.get_data()
     assert count_inbound(runtime) == 1
 
@@ -55,13 +56,13 @@ def test_unusable_fields_get_a_400_and_nothing_is_stored(client, runtime):
         {**inbound_form("x"), "From": "not a number"},
         {"AccountSid": ACCOUNT_SID, "Body": "only a body"},
     ):
-        assert signed_post(client, "/sms/inbound", form).status_code == 400
+        assert post_text(client, form).status_code == 400
     assert count_inbound(runtime) == 0
 
 
 def test_a_10k_body_is_stored_whole(client, runtime, peer):
     body = "x" * 10_000
-    assert signed_post(client, "/sms/inbound", inbound_form(body)).status_code == 200
+    assert post_text(client, inbound_form(body)).status_code == 200
     with runtime.session_factory() as session:
         assert session.scalar(select(InboundMessage.body)) == body
 
@@ -120,8 +121,8 @@ def consent_of(runtime, peer_id: int) -> str:
 def test_a_replayed_start_re_split_into_a_new_sid_does_not_undo_stop(client, runtime, peer):
     start = inbound_form("START", sid="SM" + "2" * 32)
     for form in (inbound_form("STOP", sid="SM" + "1" * 32), start):
-        assert signed_post(client, "/sms/inbound", form).status_code == 200
-    assert signed_post(client, "/sms/inbound", inbound_form("STOP", sid="SM" + "3" * 32))
+        assert post_text(client, form).status_code == 200
+    assert post_text(client, inbound_form("STOP", sid="SM" + "3" * 32))
     captured = signature_for("/sms/inbound", start)
     tampered = resplit(start)
     assert signature_for("/sms/inbound", tampered) == captured  # the attack is real
@@ -144,21 +145,21 @@ def test_a_replayed_start_re_split_into_a_new_sid_does_not_undo_stop(client, run
 )
 def test_only_real_message_sid_shapes_are_accepted(client, runtime, peer, sid):
     form = inbound_form("DONE", sid=sid)
-    assert signed_post(client, "/sms/inbound", form).status_code == 400
+    assert post_text(client, form).status_code == 400
     assert signed_post(client, "/sms/status", status_form(sid, "delivered")).status_code == 400
     assert count_inbound(runtime) == 0
 
 
 def test_mms_sids_and_upper_case_hex_are_real_shapes(client, runtime, peer):
     for sid in ("MM" + "b" * 32, "SM" + "C" * 32):
-        assert signed_post(client, "/sms/inbound", inbound_form("hi", sid=sid)).status_code == 200
+        assert post_text(client, inbound_form("hi", sid=sid)).status_code == 200
     assert count_inbound(runtime) == 2
 
 
 @pytest.mark.parametrize("alias", ["SmsSid", "SmsMessageSid"])
 def test_an_alias_of_the_message_sid_must_equal_it(client, runtime, peer, alias):
     form = {**inbound_form("DONE"), alias: "SM" + "b" * 32}
-    assert signed_post(client, "/sms/inbound", form).status_code == 400
+    assert post_text(client, form).status_code == 400
     assert count_inbound(runtime) == 0
 
 
@@ -174,7 +175,7 @@ def test_a_status_whose_sms_sid_differs_changes_nothing(client, runtime, peer):
 )
 def test_without_a_configured_account_only_real_account_sids_pass(client, runtime, peer, account):
     form = {**inbound_form("DONE"), "AccountSid": account}
-    assert signed_post(client, "/sms/inbound", form).status_code == 403
+    assert post_text(client, form).status_code == 403
     status = {**status_form("SM" + "f" * 32, "delivered"), "AccountSid": account}
     assert signed_post(client, "/sms/status", status).status_code == 403
     assert count_inbound(runtime) == 0
@@ -184,12 +185,12 @@ def test_with_a_configured_account_only_that_account_passes(settings, make_app, 
     ours = "AC" + "1" * 32
     client = make_app(settings.with_overrides(twilio_account_sid=ours)).test_client()
     other = inbound_form("DONE", sid="SM" + "4" * 32)
-    assert signed_post(client, "/sms/inbound", other).status_code == 403
+    assert post_text(client, other).status_code == 403
     assert (
         signed_post(client, "/sms/status", status_form("SM" + "f" * 32, "sent")).status_code == 403
     )
     mine = {**other, "AccountSid": ours}
-    assert signed_post(client, "/sms/inbound", mine).status_code == 200
+    assert post_text(client, mine).status_code == 200
 
 
 def test_a_field_given_twice_is_refused(client, runtime, peer):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from service import metrics
 from service.flags import refresh_flags
+from service.inbound import requeue_waiting
 from service.models import PLANNED, SKIPPED, Goal, OutboundMessage, Peer, Schedule
 from service.queueing import enqueue_sends
 from service.recurrence import next_occurrence, recurrence
@@ -150,6 +151,7 @@ def run_forever(runtime: Runtime, interval: int | None = None) -> None:
     log.info("planner running every %ss", interval)
     # On start, queue everything already due (e.g. welcome texts planned while Redis was down).
     requeue_planned(runtime, runtime.now(), stale_after=timedelta(0))
+    requeue_waiting(runtime, runtime.now(), stale_after=timedelta(0))
     ticks = 0
     while True:
         started = clock.monotonic()

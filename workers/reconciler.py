@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from service.flags import open_flag
 from service.gateways import GatewayError
+from service.inbound import requeue_waiting
 from service.models import FAILED, PLANNED, SENDING, SENT, SKIPPED, OutboundMessage
 from service.queueing import enqueue_sends, in_flight, send_job_id
 from service.runtime import Runtime
@@ -32,7 +33,7 @@ def reconcile(runtime: Runtime, now: datetime | None = None) -> int:
     now = now or runtime.now()
     # Stuck rows first: one planned again is then queued in this same pass.
     settled = resolve_stuck(runtime, now)
-    return settled + requeue_planned(runtime, now)
+    return settled + requeue_planned(runtime, now) + requeue_waiting(runtime, now)
 
 
 def requeue_planned(runtime: Runtime, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:

@@ -43,7 +43,14 @@ from service.models import (
     OutboundMessage,
     Peer,
 )
-from service.outbox_rules import AUTOMATED_KINDS, may_still_go_out, withheld_now, withheld_reason
+from service.outbox_rules import (
+    AUTOMATED_KINDS,
+    REPLY,
+    may_still_go_out,
+    reply_may_still_go_out,
+    withheld_now,
+    withheld_reason,
+)
 from service.phones import last_four
 from service.recurrence import local_instant
 from service.runtime import Runtime, current_runtime
@@ -319,6 +326,37 @@ def record_results(
                 transient.append(error)
 
 
+def send_reply(runtime: Runtime, message_id: int) -> str:
+    """Send one planned reply now: the short path of :func:`send_many` for an answer.
+
+    Its body is written and it is not paced, so the claim and the hand-off are one
+    UPDATE (still under the rule: a STOP handled first stops it), then the provider
+    is called and the result recorded as for any send."""
+    now = runtime.now()
+    table = OutboundMessage.__table__
+    with runtime.engine.begin() as connection:
+        claimed = connection.execute(
+            table.update()
+            .where(table.c.id == message_id, table.c.status == PLANNED, reply_may_still_go_out())
+            .values(claim_values(now) | {"handed_at": now})
+            .returning(table.c.to_phone, table.c.body, table.c.kind)
+        ).first()
+    if claimed is None:
+        return send_message(runtime, message_id)  # withheld or taken: the full path decides
+    item = Ready(message_id, claimed.to_phone, claimed.body or "", claimed.kind, 0.0)
+    callback = f"{runtime.settings.public_base_url}/sms/status"
+    try:
+        result: str | GatewayError = runtime.gateway.send_sms(item.to, item.body, callback)
+    except GatewayError as error:
+        result = error
+    outcomes: dict[int, str] = {}
+    transient: list[GatewayError] = []
+    record_results(runtime, [(item, result)], outcomes, transient)
+    if transient:
+        raise transient[0]
+    return outcomes[message_id]
+
+
 def send_message(runtime: Runtime, message_id: int) -> str:
     """Send one message if it is still planned and still appropriate (a batch of one)."""
     return send_many(runtime, [message_id])[message_id]
@@ -374,8 +412,12 @@ def check_before_send(
 
     ``withheld`` is the rule's verdict for the row (consent, pause, hold, goal).
     """
-    if withheld is not None or peer is None:
-        return skip(message, withheld or "not_opted_in", now)
+    if withheld is not None:
+        return skip(message, withheld, now)
+    if message.kind == REPLY:
+        return None  # an answer goes to whoever wrote, known or not
+    if peer is None:
+        return skip(message, "not_opted_in", now)
     if message.kind not in AUTOMATED_KINDS and message.kind not in DEFERRED_KINDS:
         return None
     if message.kind in AUTOMATED_KINDS and too_late(runtime, message, now):

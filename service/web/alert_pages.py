@@ -18,7 +18,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from service import alerts
-from service.conversation import IncomingSms, receive_sms
+from service.inbound import IncomingSms, accept_sms
 from service.mail import smtp_configured
 from service.models import (
     Alert,
@@ -241,5 +241,5 @@ def staff_phone() -> Response | str:
     text = (request.form.get("body") or "").strip()[:MAX_STAFF_TEXT]
     if phone and text:
         sms = IncomingSms(f"SIM{uuid.uuid4().hex}", phone, rt.settings.twilio_from_number, text)
-        receive_sms(rt, sms)
+        accept_sms(rt, sms)  # answered by a worker, like a real phone's text
     return redirect(url_for("alerts.staff_phone"), code=303)

@@ -1,8 +1,9 @@
 """The SMS simulator: a web page that acts as a peer's phone.
 
 Outbound messages appear as they would on the phone (only what was actually
-sent); a reply typed here goes through ``receive_sms``, the same code path as
-a real Twilio webhook, minus the signature. Registered only when
+sent); a reply typed here is stored and handed on by ``accept_sms``, the same
+code path as a real Twilio webhook, minus the signature: the answer appears
+when a worker has handled it, as on a real phone. Registered only when
 ``SMS_GATEWAY=simulator``.
 """
 
@@ -14,7 +15,7 @@ from flask import Blueprint, jsonify, render_template, request
 from flask_login import login_required
 from sqlalchemy.orm import Session
 
-from service.conversation import IncomingSms, receive_sms
+from service.inbound import IncomingSms, accept_sms
 from service.models import Peer
 from service.web import runtime
 from service.web.caseload import peer_or_404, thread, visible_peers
@@ -83,5 +84,5 @@ def send(peer_id: int):
         to_phone=runtime().settings.twilio_from_number,
         body=text,
     )
-    reply = receive_sms(runtime(), sms)
-    return jsonify({"reply": reply}), 201
+    accept_sms(runtime(), sms)
+    return jsonify({"stored": sms.provider_id}), 201

@@ -26,8 +26,8 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from service import metrics
-from service.conversation import IncomingSms, receive_sms
 from service.delivery import apply_status_callback
+from service.inbound import IncomingSms, accept_sms
 from service.phones import PhoneError, normalize_phone
 from service.web import runtime
 
@@ -93,11 +93,9 @@ def message_sid(form: Any) -> str | None:
     return sid
 
 
-def twiml(reply: str | None) -> Response:
-    response = MessagingResponse()
-    if reply:
-        response.message(reply)
-    return Response(str(response), mimetype="text/xml")
+def empty_twiml() -> Response:
+    """The answer to every stored text: the reply, if any, is sent by a worker."""
+    return Response(str(MessagingResponse()), mimetype="text/xml")
 
 
 def parse_incoming(form: Any) -> IncomingSms | None:
@@ -124,7 +122,7 @@ def parse_incoming(form: Any) -> IncomingSms | None:
         provider_id=sid,
         from_phone=from_phone,
         to_phone=without_nul(form.get("To") or "")[:20] or None,
-        body=without_nul(form.get("Body", "")),
+        body=form.get("Body", ""),
         num_media=num_media,
         media=media,
         opt_out_type=(form.get("OptOutType") or "").upper()[:10] or None,
@@ -156,7 +154,8 @@ def inbound() -> Response | tuple[str, int]:
     sms = parse_incoming(request.form)
     if sms is None:
         return "Bad request: a real MessageSid and a valid From number are required\n", 400
-    return twiml(receive_sms(runtime(), sms))
+    accept_sms(runtime(), sms)  # stored; a worker answers it (a retry is stored already)
+    return empty_twiml()
 
 
 @bp.post("/status")

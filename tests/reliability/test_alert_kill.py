@@ -51,6 +51,7 @@ from workers.alerts import escalate
 
 JORDAN_PHONE = "+12125550101"  # Sam's specialist: step 1
 CASEY_PHONE = "+12125550102"  # on call now: step 2
+PEER_PHONE = "+12125550134"  # Sam, who gets the crisis answer
 FINAL = ("sent", "failed", "cancelled", "skipped")
 
 
@@ -156,8 +157,10 @@ def test_a_worker_killed_mid_alert_each_step_still_fires_once(
     to_jordan = fake_twilio.sent_to(JORDAN_PHONE)
     (to_casey,) = fake_twilio.sent_to(CASEY_PHONE)
     posts = sum(1 for method, _ in fake_twilio.requests if method == "POST")
-    jordan_requests = posts - 1  # every create but Casey's was for Jordan's step-1 text
-    assert {m.to for m in fake_twilio.messages} == {JORDAN_PHONE, CASEY_PHONE}
+    # every create but Casey's and the crisis answer to the peer was Jordan's step-1 text
+    jordan_requests = posts - 2
+    assert {m.to for m in fake_twilio.messages} == {JORDAN_PHONE, CASEY_PHONE, PEER_PHONE}
+    assert len(fake_twilio.sent_to(PEER_PHONE)) == 1
     assert 1 <= len(to_jordan) <= jordan_requests <= 2  # never none; at most once more
     assert final[(1, 1, specialist, "sms")].provider_id in {m.sid for m in to_jordan}
     assert final[(1, 2, outsider, "sms")].provider_id == to_casey.sid

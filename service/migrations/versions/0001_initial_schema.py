@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-01 14:06:46.212199
+Create Date: 2026-12-01 14:07:34.904468
 
 """
 from typing import Sequence, Union
@@ -189,13 +189,16 @@ def upgrade() -> None:
     sa.Column('confidence', sa.Float(), nullable=True),
     sa.Column('language', sa.String(length=2), nullable=True),
     sa.Column('reply_body', sa.Text(), nullable=True),
+    sa.Column('opt_out_type', sa.String(length=10), nullable=True),
     sa.Column('received_at', sa.DateTime(), nullable=False),
+    sa.Column('handled_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['peer_id'], ['peers.id'], name=op.f('fk_inbound_messages_peer_id_peers')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_inbound_messages')),
     sa.UniqueConstraint('provider_id', name=op.f('uq_inbound_messages_provider_id'))
     )
     with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
         batch_op.create_index('ix_inbound_peer_received', ['peer_id', 'received_at'], unique=False)
+        batch_op.create_index('ix_inbound_unhandled', ['from_phone', 'id'], unique=False, sqlite_where=sa.text('handled_at IS NULL'), postgresql_where=sa.text('handled_at IS NULL'))
 
     op.create_table('message_rotations',
     sa.Column('peer_id', sa.Integer(), nullable=False),
@@ -399,6 +402,7 @@ def downgrade() -> None:
     op.drop_table('moods')
     op.drop_table('message_rotations')
     with op.batch_alter_table('inbound_messages', schema=None) as batch_op:
+        batch_op.drop_index('ix_inbound_unhandled', sqlite_where=sa.text('handled_at IS NULL'), postgresql_where=sa.text('handled_at IS NULL'))
         batch_op.drop_index('ix_inbound_peer_received')
 
     op.drop_table('inbound_messages')
