@@ -8,6 +8,7 @@ words and see the crisis flag at the top of the caseload.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,7 +76,9 @@ def test_enrol_text_reply_and_see_a_crisis_first(page, service):
     expect(thread).to_contain_text("Riley")  # the welcome text, delivered by the worker
     page.get_by_label("Text message").fill("NOT YET")
     page.get_by_role("button", name="Send").click()
-    expect(thread.locator("li").last).not_to_have_text("NOT YET")  # an answer came back
+    # The text is stored at once; the answer comes back when a worker has handled it.
+    expect(thread.locator("li.in").last).to_contain_text("NOT YET", timeout=15_000)
+    expect(thread.locator("li").last).to_have_class(re.compile(r"\bout\b"), timeout=15_000)
 
     page.goto(peer_url)
     expect(page.locator(".thread")).to_contain_text("NOT YET")
