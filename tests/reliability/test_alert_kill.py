@@ -65,17 +65,22 @@ def sam(engine_runtime, clock, specialist, outsider) -> int:
     """Sam, Jordan's peer; Jordan and Casey (on call now) have phones. Real processes
     run here, so the web app's clock is the real one too."""
     clock.set(datetime.now(UTC))
-    with db.transaction(engine_runtime.session_factory) as session:
-        set_phone(session, session.get(Specialist, specialist), JORDAN_PHONE)
-        set_phone(session, session.get(Specialist, outsider), CASEY_PHONE)
+    staff_phones(engine_runtime, {specialist: JORDAN_PHONE, outsider: CASEY_PHONE}, outsider, clock)
+    return enrol(engine_runtime, specialist)
+
+
+def staff_phones(runtime, phones: dict[int, str], on_call: int, clock) -> None:
+    """Give staff their phones and put one of them on call from an hour ago, for two days."""
+    with db.transaction(runtime.session_factory) as session:
+        for person, phone in phones.items():
+            set_phone(session, session.get(Specialist, person), phone)
         session.add(
             OnCallShift(
-                specialist_id=outsider,
+                specialist_id=on_call,
                 starts_at=clock.current - timedelta(hours=1),
                 ends_at=clock.current + timedelta(days=2),
             )
         )
-    return enrol(engine_runtime, specialist)
 
 
 def notifications(runtime) -> list[AlertNotification]:

@@ -20,10 +20,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from service import db
-from service.accounts import set_phone
-from service.models import ALERT_ACKNOWLEDGED, ALERT_EXHAUSTED, Alert, OnCallShift, Specialist
+from service.models import ALERT_ACKNOWLEDGED, ALERT_EXHAUSTED, Alert
 from tests.conftest import enrol, make_specialist
+from tests.reliability.test_alert_kill import staff_phones
 from tests.reliability.test_multiprocess import Fleet, process_env
 from tests.test_conversation import text
 from tests.test_launcher import wait_for
@@ -69,17 +68,8 @@ def peers(engine_runtime, clock, specialist, outsider) -> tuple[int, int]:
     on the real clock, as the processes do."""
     clock.set(datetime.now(UTC))
     avery = make_specialist(engine_runtime, "avery@example.org", "Avery Admin", role="admin")
-    with db.transaction(engine_runtime.session_factory) as session:
-        for person, phone in ((specialist, JORDAN_PHONE), (outsider, CASEY_PHONE)):
-            set_phone(session, session.get(Specialist, person), phone)
-        set_phone(session, session.get(Specialist, avery), AVERY_PHONE)
-        session.add(
-            OnCallShift(
-                specialist_id=outsider,
-                starts_at=clock.current - timedelta(hours=1),
-                ends_at=clock.current + timedelta(days=2),
-            )
-        )
+    phones = {specialist: JORDAN_PHONE, outsider: CASEY_PHONE, avery: AVERY_PHONE}
+    staff_phones(engine_runtime, phones, outsider, clock)
     sam = enrol(engine_runtime, specialist)
     robin = enrol(engine_runtime, specialist, phone=ROBIN_PHONE, name="Robin")
     return sam, robin
