@@ -29,11 +29,10 @@ from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import event, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from service import metrics, queueing, quiet_hours
+from service.db import insert_skipping_duplicates
 from service.flag_kinds import ALWAYS_URGENT
 from service.messages import render_template
 from service.models import (
@@ -280,16 +279,8 @@ def notification_row(
 def insert_notifications(session: Session, rows: list[dict]) -> list[int]:
     if not rows:
         return []
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(AlertNotification.__table__)
-        .values(rows)
-        .on_conflict_do_nothing(
-            index_elements=["alert_id", "round", "step", "recipient_id", "channel"]
-        )
-        .returning(AlertNotification.__table__.c.id)
-    )
-    return list(session.scalars(statement))
+    unique = ["alert_id", "round", "step", "recipient_id", "channel"]
+    return insert_skipping_duplicates(session, AlertNotification.__table__, rows, unique)
 
 
 def record_skip(session: Session, alert: Alert, round_number: int, step: int, now: datetime):

@@ -13,10 +13,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from service.db import insert_skipping_duplicates
 from service.flag_kinds import KIND_LABELS, KIND_ORDER
 from service.models import Flag, Peer, Specialist, StaffDigest
 
@@ -61,22 +60,19 @@ def claim(
     now: datetime,
 ) -> int | None:  # fmt: skip
     """Insert today's digest row; its id, or None when another process already did."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(StaffDigest.__table__)
-        .values(
-            specialist_id=specialist.id,
-            local_date=local_date,
-            channel=channel,
-            address=address,
-            body="",
-            status="sending",
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["specialist_id", "local_date"])
-        .returning(StaffDigest.__table__.c.id)
+    row = {
+        "specialist_id": specialist.id,
+        "local_date": local_date,
+        "channel": channel,
+        "address": address,
+        "body": "",
+        "status": "sending",
+        "created_at": now,
+    }
+    inserted = insert_skipping_duplicates(
+        session, StaffDigest.__table__, [row], ["specialist_id", "local_date"]
     )
-    return session.scalar(statement)
+    return inserted[0] if inserted else None
 
 
 def channel_for(specialist: Specialist) -> tuple[str, str]:

@@ -50,7 +50,7 @@ def accept_sms(runtime: Runtime, sms: IncomingSms) -> bool:
     stored = store(runtime, sms)
     if stored is None:
         return False
-    hand_on(runtime, [sms.from_phone])
+    enqueue_texts_from(runtime, [sms.from_phone])
     log.info("inbound sms %s from %s stored", stored, last_four(sms.from_phone))
     return True
 
@@ -76,11 +76,6 @@ def store(runtime: Runtime, sms: IncomingSms) -> int | None:
     return inserted[0] if inserted else None
 
 
-def hand_on(runtime: Runtime, phones: list[str]) -> int:
-    """Queue the handler for each sender (``service.queueing``)."""
-    return enqueue_texts_from(runtime, phones)
-
-
 def senders_waiting(
     runtime: Runtime, now: datetime, stale_after: timedelta = STALE_AFTER
 ) -> list[str]:
@@ -102,4 +97,4 @@ def senders_waiting(
 def requeue_waiting(runtime: Runtime, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:
     """The reconciler's part for inbound texts: hand on those whose job was lost."""
     phones = senders_waiting(runtime, now, stale_after)
-    return hand_on(runtime, phones) if phones else 0
+    return enqueue_texts_from(runtime, phones) if phones else 0

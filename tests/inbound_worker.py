@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from service.models import InboundMessage
 from service.runtime import Runtime
+from tests.signing import signed_post
 from workers.inbound import replies
 
 
@@ -32,8 +33,6 @@ def reply_to(runtime: Runtime, provider_id: str) -> str | None:
 
 def post_text(client, form: dict[str, str], **signing):
     """POST a signed inbound text, then let a worker handle it; the webhook's response."""
-    from tests.signing import signed_post
-
     response = signed_post(client, "/sms/inbound", form, **signing)
     handle_stored(client.application.extensions["peernudge"])
     return response

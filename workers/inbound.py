@@ -27,9 +27,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from service import metrics
 from service.conversation import Handled, handle_next, wait_for_in_flight
 from service.gateways import GatewayError
-from service.inbound import hand_on
 from service.phones import last_four
-from service.queueing import enqueue_sends
+from service.queueing import enqueue_sends, enqueue_texts_from
 from service.runtime import Runtime, current_runtime
 from workers.sender import send_reply
 
@@ -100,7 +99,7 @@ def handle_waiting(runtime: Runtime, phone: str) -> int:
         handled += 1
         after_commit(runtime, result)
         log.info("inbound sms %s from %s handled", result.inbound_id, last_four(phone))
-    hand_on(runtime, [phone])
+    enqueue_texts_from(runtime, [phone])  # the rest in a fresh job
     return handled
 
 

@@ -93,9 +93,8 @@ def message_sid(form: Any) -> str | None:
     return sid
 
 
-def empty_twiml() -> Response:
-    """The answer to every stored text: the reply, if any, is sent by a worker."""
-    return Response(str(MessagingResponse()), mimetype="text/xml")
+# The answer to every stored text: the reply, if any, is sent by a worker.
+EMPTY_TWIML = str(MessagingResponse())
 
 
 def parse_incoming(form: Any) -> IncomingSms | None:
@@ -155,7 +154,7 @@ def inbound() -> Response | tuple[str, int]:
     if sms is None:
         return "Bad request: a real MessageSid and a valid From number are required\n", 400
     accept_sms(runtime(), sms)  # stored; a worker answers it (a retry is stored already)
-    return empty_twiml()
+    return Response(EMPTY_TWIML, mimetype="text/xml")
 
 
 @bp.post("/status")
