@@ -157,6 +157,15 @@ NEXT_UNHANDLED = (
 )
 
 
+def has_unhandled(runtime: Runtime, phone: str) -> bool:
+    """Whether a text from ``phone`` is still waiting to be handled."""
+    with runtime.session_factory() as session:
+        return (
+            session.scalar(NEXT_UNHANDLED.with_only_columns(InboundMessage.id), {"phone": phone})
+            is not None
+        )
+
+
 def claim(session: Session, inbound: InboundMessage, now: datetime) -> bool:
     """Mark the text handled, in the transaction that handles it: exactly once."""
     claimed = session.execute(
