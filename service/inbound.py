@@ -7,6 +7,8 @@ row is the truth: a worker (``workers/inbound.py``) handles a sender's texts in
 the order they arrived, and the planner's reconciler hands on any text whose
 job was lost (Redis down, flushed, a worker killed). So a reply wave after a
 check-in costs the web process a write each, whatever the conversation does.
+A text that may be a crisis (the crisis patterns alone, before any other
+reading) gets its job at the front of the queue, ahead of a wave of DONEs.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from service.models import InboundMessage, Peer
 from service.phones import last_four
 from service.queueing import enqueue_texts_from
 from service.runtime import Runtime
+from service.understanding import may_be_crisis
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ def accept_sms(runtime: Runtime, sms: IncomingSms) -> bool:
     stored = store(runtime, sms)
     if stored is None:
         return False
-    enqueue_texts_from(runtime, [sms.from_phone])
+    enqueue_texts_from(runtime, [sms.from_phone], first=may_be_crisis(sms.body))
     log.info("inbound sms %s from %s stored", stored, last_four(sms.from_phone))
     return True
 

@@ -112,16 +112,17 @@ def enqueue_planned_for_peer(runtime: Runtime, peer_id: int) -> int:
 INBOUND_JOB_OPTIONS = {"result_ttl": 0, "failure_ttl": 86400, "job_timeout": 300, "ttl": 3600}
 
 
-def enqueue_texts_from(runtime: Runtime, phones: Iterable[str]) -> int:
+def enqueue_texts_from(runtime: Runtime, phones: Iterable[str], *, first: bool = False) -> int:
     """One handler job per sender (a second finds nothing left and returns); without
-    Redis, or when it fails, the reconciler queues them later."""
+    Redis, or when it fails, the reconciler queues them later. ``first`` puts the
+    jobs ahead of those waiting (a text that may be a crisis)."""
     queue = runtime.inbound_queue
     if queue is None:
         return 0
     queued = 0
     try:
         for phone in phones:
-            queue.enqueue(HANDLE_TEXTS_JOB, phone, **INBOUND_JOB_OPTIONS)
+            queue.enqueue(HANDLE_TEXTS_JOB, phone, at_front=first, **INBOUND_JOB_OPTIONS)
             queued += 1
     except RedisError as error:
         log.warning("could not queue inbound texts (%s); the reconciler will", type(error).__name__)

@@ -65,6 +65,12 @@ def read(body: str, context: Context | None = None) -> Reading:
     return reading_of(found, context, language)
 
 
+def may_be_crisis(body: str) -> bool:
+    """Whether a text might be a crisis (clear or possible): such a text is handled
+    before other senders' texts waiting in the queue."""
+    return crisis_level(normalise(body or "")) is not None
+
+
 def bare_number(body: str) -> int | None:
     """The number of a keyword-and-number text ("PAUSE 2", "skip 2"), else None.
 
@@ -94,4 +100,4 @@ def reading_of(found: Command, context: Context, language: str) -> Reading:
     return Reading(intent, found.confidence, language, number=found.number, time=found.time)
 
 
-__all__ = ["Context", "Reading", "bare_number", "normalise", "read"]
+__all__ = ["Context", "Reading", "bare_number", "may_be_crisis", "normalise", "read"]
