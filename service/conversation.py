@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service import alerts, flags, peer_changes, plans, quiet_hours
 from service.consent import record_opt_in, record_opt_out
@@ -175,7 +176,7 @@ def claim(session: Session, inbound: InboundMessage, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed:
-        inbound.handled_at = now
+        set_committed_value(inbound, "handled_at", now)  # written already: not again at flush
     else:
         session.expire(inbound)
     return claimed == 1

@@ -43,7 +43,14 @@ def streak(
 ) -> int:
     """Done days in a row up to today. Rest days and days without a check-in (the
     weekend of a weekdays goal) are skipped over, not counted and not breaking it."""
-    results = results_by_day(session, goal_id, today - timedelta(days=400), today)
+    return streak_in(results_by_day(session, goal_id, today - STREAK_REACH, today), today, weekdays)
+
+
+STREAK_REACH = timedelta(days=400)
+
+
+def streak_in(results: dict[date, str], today: date, weekdays: frozenset[int]) -> int:
+    """:func:`streak` over results already read (reaching back ``STREAK_REACH``)."""
     count, day = 0, today
     for _ in range(401):
         result = results.get(day)
@@ -60,10 +67,12 @@ MONTH_TOTALS = (10, 20)
 
 def milestone_for_checkin(session: Session, goal: Goal, today: date) -> tuple[str, dict] | None:
     """A celebration when today's DONE completes a streak or a monthly total, else None."""
-    days = streak(session, goal.id, today, scheduled_weekdays(goal))
+    results = results_by_day(session, goal.id, today - STREAK_REACH, today)  # one read for both
+    days = streak_in(results, today, scheduled_weekdays(goal))
     if days in STREAK_MILESTONES:
         return "milestone", {"days": days, "month_total": None}
-    month_total = done_days(session, goal.id, today.replace(day=1), today)
+    first = today.replace(day=1)
+    month_total = sum(1 for day, result in results.items() if day >= first and result == "done")
     if month_total in MONTH_TOTALS:
         return "milestone", {"days": None, "month_total": month_total}
     return None
