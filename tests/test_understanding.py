@@ -129,3 +129,59 @@ def test_normalise_folds_case_accents_punctuation_and_repeated_letters():
     assert normalise("  Todav\u00eda   NO!!! ").text == "todavia no"
     assert surface("Don\u2019t text me.") == "dont text me"
     assert normalise("STOPPPP").text == "stop"
+
+
+# Kinds added with the sixth corpus part, each in words of its own (not corpus rows).
+DANGER_AND_HARM_NOW = [
+    "my boyfriend texted me he is going to kill me tonight",
+    "somebody is trying to break into my apartment",
+    "my stepdad is at my door with a gun",
+    "burning myself right now",
+    "can't stop hurting myself",
+    "my roommate is overdosing",
+    "el dijo que me va a matar",
+    "me estoy cortando",
+    "quiero aventarme del edificio",
+    "I have the rope and I'm doing it tonight",
+    "wanna die fr",
+]
+PAST_AND_OVER = [
+    "when I first got sober I used to want to die. today I got my 2 year chip",
+    "years ago I overdosed twice. now I run the Tuesday group",
+    "did leg day and everything hurts lol",
+    "this pie is to die for",
+]
+
+
+@pytest.mark.parametrize("body", DANGER_AND_HARM_NOW)
+def test_danger_from_others_and_harm_happening_now_are_a_crisis(body):
+    assert read(body).intent in ("crisis", "possible_crisis")
+
+
+@pytest.mark.parametrize("body", PAST_AND_OVER)
+def test_a_crisis_told_as_over_or_an_idiom_is_not_one(body):
+    assert read(body).intent not in ("crisis", "possible_crisis")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["I quit drinking 5 days ago", "stopped vaping 2 weeks ago!", "dejé de fumar hace 3 días"],
+)
+def test_quitting_a_habit_days_ago_is_news_not_a_pause(body):
+    assert read(body).intent != "pause"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["stop the texts till the 20th then start again", "pause until the 3rd please"],
+)
+def test_a_stop_until_a_date_is_never_a_clear_opt_out(body):
+    assert read(body).intent != "opt_out"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["I never agreed to any of this", "no longer wish to get these", "cancel my check-ins"],
+)
+def test_complaints_and_plain_requests_are_clear_opt_outs(body):
+    assert read(body).intent == "opt_out"

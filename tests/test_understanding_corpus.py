@@ -33,12 +33,12 @@ def test_the_corpus_has_both_languages_and_a_third_held_out():
 # 1% false crises and 90% of answers and changes read right. What the reader reaches on
 # the held-out part is below some of them (README, "What PeerNudge understands"); these
 # floors are the measured figures, so a change that reads worse fails here.
-CRISIS_RECALL_FLOOR = 0.79
-OPT_OUT_RECALL_FLOOR = 0.87
+CRISIS_RECALL_FLOOR = 0.86
+OPT_OUT_RECALL_FLOOR = 0.89
 FALSE_OPT_OUTS_AT_MOST = 7
-FALSE_CRISIS_SHARE_AT_MOST = 0.022
-CHECK_INS_FLOOR = 0.86
-CHANGES_FLOOR = 0.78
+FALSE_CRISIS_SHARE_AT_MOST = 0.026
+CHECK_INS_FLOOR = 0.88
+CHANGES_FLOOR = 0.80
 
 
 def test_crisis_recall_holds_its_measured_floor(heldout):

@@ -27,9 +27,15 @@ def crisis_level(text: Normalised) -> str | None:
     """``clear``, ``possible`` or None for crisis language anywhere in the text: the
     reviewed patterns first, then the statistical backstop (possible at most)."""
     level = pattern_level(text)
-    if level is None and possibly_crisis(text.text):
+    if level is None and possibly_crisis(model_view(text)):
         return POSSIBLE
     return level
+
+
+def model_view(text: Normalised) -> str:
+    """What the backstop model reads: the text without the ``[not]`` spans, which the
+    reviewed patterns have ruled out ("a year ago I wanted to die, now I'm doing better")."""
+    return without(text.text, CRISIS)
 
 
 def pattern_level(text: Normalised) -> str | None:

@@ -22,7 +22,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from service.understanding.corpus import CRISIS_CLASS, load
 from service.understanding.model import MODEL_FILE, features
 from service.understanding.normalise import normalise
-from service.understanding.safety import pattern_level
+from service.understanding.safety import model_view, pattern_level
 
 MAX_FALSE_RATE = 0.01
 REGULARISATION = 0.3
@@ -32,7 +32,7 @@ SEED = 20261201
 def dataset() -> tuple[list[dict[str, int]], np.ndarray, np.ndarray]:
     """Feature rows, crisis labels, and whether the patterns already catch each text."""
     texts = [normalise(e.text) for e in load("dev")]
-    rows = [dict.fromkeys(features(text.text), 1) for text in texts]
+    rows = [dict.fromkeys(features(model_view(text)), 1) for text in texts]
     labels = np.array([e.label in CRISIS_CLASS for e in load("dev")], dtype=int)
     by_patterns = np.array([pattern_level(text) is not None for text in texts])
     return rows, labels, by_patterns
