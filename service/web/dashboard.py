@@ -65,6 +65,13 @@ from service.web.caseload import (
 
 bp = Blueprint("dashboard", __name__)
 MAX_DIRECT_CHARS = 320
+# GET routes that render no navigation, so need no count (the summary is polled often).
+NO_NAVIGATION = {
+    "static",
+    "dashboard.caseload_summary",
+    "dashboard.export_caseload",
+    "dashboard.export_peer",
+}
 EXPORT_COLUMNS = ("at", "direction", "kind", "status", "skip_reason", "error_code", "body")
 
 
@@ -160,7 +167,7 @@ def count_peers_needing_attention() -> None:
     (as the on-call names are: SQLite would wait on the view's lock while rendering)."""
     if request.method != "GET" or request.blueprint in UNTOUCHED_BLUEPRINTS:
         return
-    if request.endpoint != "static" and current_user.is_authenticated:
+    if request.endpoint not in NO_NAVIGATION and current_user.is_authenticated:
         with runtime().session_factory() as session:
             g.attention_count = attention_count(session)
 
