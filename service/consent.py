@@ -26,8 +26,11 @@ def record_opt_out(
     now: datetime,
     detail: str | None = None,
     recorded_by: int | None = None,
+    inbound_message_id: int | None = None,
 ) -> ConsentEvent:
-    """Opt a number out (a known peer or not) and cancel what was planned for it."""
+    """Opt a number out (a known peer or not) and cancel what was planned for it.
+
+    ``inbound_message_id``: the peer's text that opted out, which the flag links to."""
     event = ConsentEvent(
         phone=phone,
         peer_id=peer.id if peer else None,
@@ -41,7 +44,8 @@ def record_opt_out(
     if peer is not None:
         peer.consent = OPTED_OUT
         withdraw_for_peer(session, peer, "opted_out", now)
-        open_flag(session, peer.id, "opted_out", f"opted out ({source})", now)
+        why = f"opted out ({source})"
+        open_flag(session, peer.id, "opted_out", why, now, inbound_message_id)
     return event
 
 

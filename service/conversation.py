@@ -311,8 +311,9 @@ def opt_out(turn: Turn) -> bool:
     """Record the opt-out; True when the peer had opted out already."""
     already = turn.peer is not None and turn.peer.consent == OPTED_OUT
     record_opt_out(
-        turn.session, turn.sms.from_phone, turn.peer, "sms", turn.now, keyword_detail(turn)
-    )
+        turn.session, turn.sms.from_phone, turn.peer, "sms", turn.now, keyword_detail(turn),
+        inbound_message_id=turn.inbound.id,
+    )  # fmt: skip
     if turn.peer is not None:
         turn.audit("opted_out")
     return already

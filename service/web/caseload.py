@@ -4,21 +4,47 @@ A specialist sees their own caseload, an admin every caseload; any other peer
 is a 404, as if it did not exist (the JSON API applies the same rule to a
 token's owner). Every change a specialist makes is audited in their name.
 Shared by the dashboard, the plan forms, the admin pages, the alert pages and
-the simulator.
+the simulator. The caseload page narrows the same rule with its filters and its
+search (:func:`filtered_peers`): they never widen it.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true
 from sqlalchemy.orm import Session, selectinload
 
 from service import alerts
-from service.models import AuditEvent, Goal, InboundMessage, OutboundMessage, Peer
+from service.models import (
+    OPTED_IN,
+    OPTED_OUT,
+    AuditEvent,
+    Flag,
+    Goal,
+    InboundMessage,
+    OutboundMessage,
+    Peer,
+)
 from service.web import runtime
+
+# The caseload page's filters, in the order it lists them.
+FILTERS = {
+    "all": "All",
+    "attention": "Needs attention",
+    "mine": "Mine",
+    "paused": "Paused",
+    "opted_out": "Opted out",
+    "discharged": "Discharged",
+}
+SEARCH_MAX_CHARS = 60  # a peer's name is at most 60 characters
+# A search made only of digits and what people type between them is a phone number's end.
+PHONE_SEARCH = re.compile(r"[\s().+-]*[0-9][0-9\s().+-]*")
 
 
 def caseload(specialist_id: int, is_admin: bool) -> Select:
@@ -84,6 +110,7 @@ def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
     items = [
         {
             "direction": "out",
+            "anchor": None,
             "at": m.sent_at or m.due_at,
             "body": m.body,
             "status": m.status,
@@ -95,6 +122,7 @@ def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
     ] + [
         {
             "direction": "in",
+            "anchor": f"message-{m.id}",  # what the caseload's quotes link to
             "at": m.received_at,
             "body": m.body,
             "status": "received",
@@ -107,3 +135,82 @@ def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
         for m in inbound
     ]
     return sorted(items, key=lambda item: item["at"])[-limit:]
+
+
+@dataclass(frozen=True)
+class CaseloadView:
+    """What the caseload page shows: one filter, and a search (empty: none)."""
+
+    show: str = "all"
+    search: str = ""
+
+
+def caseload_view(args: Any) -> tuple[CaseloadView, str | None]:
+    """The filter and search asked for, and the problem with them (then they are dropped)."""
+    show = args.get("show") or "all"
+    search = " ".join((args.get("q") or "").split())
+    if show not in FILTERS:
+        return CaseloadView(), f"There is no filter called {show[:40]!r}: showing everyone."
+    if len(search) > SEARCH_MAX_CHARS:
+        problem = f"Search for at most {SEARCH_MAX_CHARS} characters: a name or a number's end."
+        return CaseloadView(show), problem
+    return CaseloadView(show, search), None
+
+
+def has_open_flag() -> ColumnElement[bool]:
+    return exists().where(Flag.peer_id == Peer.id, Flag.resolved_at.is_(None))
+
+
+def status_is(status: str, now: datetime) -> ColumnElement[bool]:
+    """The SQL form of ``Peer.status(now) == status`` for the statuses the page filters."""
+    if status == "discharged":
+        return Peer.discharged_at.is_not(None)
+    enrolled = Peer.discharged_at.is_(None)
+    if status == "opted_out":
+        return and_(enrolled, Peer.consent == OPTED_OUT)
+    return and_(enrolled, Peer.consent == OPTED_IN, Peer.paused_until > now)  # paused
+
+
+def filter_condition(show: str, now: datetime) -> ColumnElement[bool]:
+    if show == "attention":
+        return has_open_flag()
+    if show == "mine":
+        return Peer.specialist_id == current_user.id
+    if show in ("paused", "opted_out", "discharged"):
+        return status_is(show, now)
+    return true()
+
+
+def search_condition(search: str) -> ColumnElement[bool]:
+    """A name containing the words, or a number ending in the digits typed."""
+    if PHONE_SEARCH.fullmatch(search):
+        digits = re.sub(r"[^0-9]", "", search)
+        return Peer.phone.endswith(digits, autoescape=True)
+    return Peer.display_name.icontains(search, autoescape=True)
+
+
+def filtered_peers(view: CaseloadView, now: datetime) -> Select:
+    """The visible peers this view selects (an admin's rows also load the specialist)."""
+    query = visible_peers().where(filter_condition(view.show, now))
+    if view.search:
+        query = query.where(search_condition(view.search))
+    return query.options(selectinload(Peer.specialist)) if current_user.is_admin else query
+
+
+def filter_counts(session: Session, now: datetime) -> dict[str, int]:
+    """How many visible peers each filter selects, in one query."""
+    counted = [func.count(Peer.id).filter(filter_condition(show, now)) for show in FILTERS]
+    row = session.execute(
+        caseload(current_user.id, current_user.is_admin).with_only_columns(*counted)
+    ).one()
+    return dict(zip(FILTERS, row, strict=True))
+
+
+def attention_count(session: Session) -> int:
+    """Visible peers with an open flag: the number in the navigation's Caseload link."""
+    visible = caseload(current_user.id, current_user.is_admin).with_only_columns(Peer.id)
+    return session.scalar(
+        select(func.count(func.distinct(Flag.peer_id))).where(
+            Flag.resolved_at.is_(None), Flag.peer_id.in_(visible)
+        )
+    )

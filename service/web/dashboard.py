@@ -12,7 +12,17 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -30,7 +40,6 @@ from service.models import (
     CheckIn,
     ConsentEvent,
     Flag,
-    InboundMessage,
     Mood,
     OutboundMessage,
     Peer,
@@ -39,11 +48,30 @@ from service.models import (
 from service.peers import Enrolment, EnrolmentError, NumberTaken, enrol_peer
 from service.phones import national_format
 from service.recurrence import available_zones, next_occurrence, parse_clock, recurrence
-from service.web import runtime
-from service.web.caseload import alerted_peer_or_404, audit, peer_or_404, thread, visible_peers
+from service.web import inbox, runtime
+from service.web.alert_pages import UNTOUCHED_BLUEPRINTS
+from service.web.caseload import (
+    FILTERS,
+    alerted_peer_or_404,
+    attention_count,
+    audit,
+    caseload_view,
+    filter_counts,
+    filtered_peers,
+    peer_or_404,
+    thread,
+    visible_peers,
+)
 
 bp = Blueprint("dashboard", __name__)
 MAX_DIRECT_CHARS = 320
+# GET routes that render no navigation, so need no count (the summary is polled often).
+NO_NAVIGATION = {
+    "static",
+    "dashboard.caseload_summary",
+    "dashboard.export_caseload",
+    "dashboard.export_peer",
+}
 EXPORT_COLUMNS = ("at", "direction", "kind", "status", "skip_reason", "error_code", "body")
 
 
@@ -55,15 +83,6 @@ def open_flags(session: Session, peer_ids: list[int]) -> dict[int, list[Flag]]:
     for flag in rows:
         flags[flag.peer_id].append(flag)
     return flags
-
-
-def last_contact(session: Session, peer_ids: list[int]) -> dict[int, datetime]:
-    rows = session.execute(
-        select(InboundMessage.peer_id, func.max(InboundMessage.received_at))
-        .where(InboundMessage.peer_id.in_(peer_ids))
-        .group_by(InboundMessage.peer_id)
-    )
-    return {peer_id: at for peer_id, at in rows}
 
 
 def reply_rate(session: Session, peer: Peer, now: datetime) -> float | None:
@@ -88,29 +107,74 @@ def reply_rate(session: Session, peer: Peer, now: datetime) -> float | None:
 @bp.get("/")
 @login_required
 def caseload():
+    """The caseload as an inbox: who needs attention and why, in the peer's own words."""
     now = runtime().now()
+    view, problem = caseload_view(request.args)
     with runtime().session_factory() as session:
-        peers = session.scalars(visible_peers()).all()
-        ids = [peer.id for peer in peers]
-        flags, contact = open_flags(session, ids), last_contact(session, ids)
-        rows = [
-            {
-                "peer": peer,
-                "flags": flags[peer.id],
-                "last_contact": contact.get(peer.id),
-                "reply_rate": reply_rate(session, peer, now),
-            }
-            for peer in peers
-        ]
-        rows.sort(key=lambda row: (attention_key(row["flags"]), row["peer"].display_name.lower()))
-        return render_template(
+        peers = session.scalars(filtered_peers(view, now)).all()
+        rows = caseload_rows(session, peers, now)
+        page = render_template(
             "caseload.html",
             rows=rows,
-            now=now,
-            labels=KIND_LABELS,
-            national_format=national_format,
+            view=view,
+            problem=problem,
+            filters=FILTERS,
+            counts=filter_counts(session, now),
             summary=flag_summary(session),
+            **inbox_context(now),
         )
+        return page, 400 if problem else 200
+
+
+def caseload_rows(session: Session, peers: list[Peer], now: datetime) -> list[dict[str, Any]]:
+    """One row per peer, the ones who need attention first: flags, the texts behind
+    them, the last text and the reply rate."""
+    ids = [peer.id for peer in peers]
+    flags, last = open_flags(session, ids), inbox.last_texts(session, ids)
+    texts = inbox.texts_behind(session, [f for peer_flags in flags.values() for f in peer_flags])
+    rows = [
+        {
+            "peer": peer,
+            "flags": flags[peer.id],
+            "texts": texts,
+            "last_text": last.get(peer.id),
+            "reply_rate": reply_rate(session, peer, now),
+        }
+        for peer in peers
+    ]
+    rows.sort(key=lambda row: (attention_key(row["flags"]), row["peer"].display_name.lower()))
+    return rows
+
+
+def inbox_context(now: datetime) -> dict[str, Any]:
+    """What the flag reasons and ages need in a template (caseload and peer page)."""
+    return {
+        "now": now,
+        "my_zone": specialist_zone(),
+        "labels": KIND_LABELS,
+        "national_format": national_format,
+        "trimmed": inbox.trimmed,
+        "relative_age": inbox.relative_age,
+        "full_time": inbox.full_time,
+        "silent_days": inbox.silent_days,
+        "preview_chars": inbox.PREVIEW_CHARS,
+    }
+
+
+@bp.before_app_request
+def count_peers_needing_attention() -> None:
+    """The number in the navigation's Caseload link, read before the view's own session
+    (as the on-call names are: SQLite would wait on the view's lock while rendering)."""
+    if request.method != "GET" or request.blueprint in UNTOUCHED_BLUEPRINTS:
+        return
+    if request.endpoint not in NO_NAVIGATION and current_user.is_authenticated:
+        with runtime().session_factory() as session:
+            g.attention_count = attention_count(session)
+
+
+@bp.app_context_processor
+def navigation_counts() -> dict[str, Any]:
+    return {"attention_count": g.get("attention_count")}
 
 
 def flag_summary(session: Session) -> dict[str, int]:
@@ -239,11 +303,10 @@ def peer_page(peer_id: int):
         peer = alerted_peer_or_404(session, peer_id)
         today = now.astimezone(ZoneInfo(peer.timezone)).date()
         context = {
+            **inbox_context(now),
+            **flag_history(session, peer),
             "peer": peer,
-            "now": now,
             "messages": thread(session, peer),
-            "national_format": national_format,
-            "labels": KIND_LABELS,
             "upcoming": upcoming(session, peer),
             "zone": ZoneInfo(peer.timezone),
             "check_ins": session.scalars(
@@ -264,23 +327,11 @@ def peer_page(peer_id: int):
                 .order_by(ConsentEvent.created_at)
             ).all(),
             "alerts": alerts.alerts_by_flag(session, peer.id),
-            "flags": session.scalars(
-                select(Flag)
-                .where(Flag.peer_id == peer.id)
-                .order_by(Flag.resolved_at.is_not(None), Flag.created_at.desc())
-            ).all(),
-            "audit": session.scalars(
-                select(AuditEvent)
-                .where(AuditEvent.peer_id == peer.id)
-                .order_by(AuditEvent.created_at.desc())
-                .limit(30)
-            ).all(),
             "charts": [charts.progress_svg(session, g, today) for g in peer.goals if g.active],
             "window": list(quiet_hours.window_text(runtime().settings, peer)),
             "schedule_fields": plans.schedule_fields,
             "is_paused": plans.is_paused,
             "cadences": plans.CADENCES,
-            "my_zone": specialist_zone(),
             "specialists": session.scalars(
                 select(Specialist).where(Specialist.is_active).order_by(Specialist.name)
             ).all()
@@ -289,6 +340,32 @@ def peer_page(peer_id: int):
             "in_window": quiet_hours.allows(runtime().settings, peer, now),
         }
         return render_template("peer.html", **context)
+
+
+def flag_history(session: Session, peer: Peer) -> dict[str, Any]:
+    """The peer's flags (open first) with the texts behind them, the change log, and the
+    names of the specialists who resolved a flag or made a change."""
+    flags = session.scalars(
+        select(Flag)
+        .where(Flag.peer_id == peer.id)
+        .order_by(Flag.resolved_at.is_not(None), Flag.created_at.desc())
+    ).all()
+    changes = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.peer_id == peer.id)
+        .order_by(AuditEvent.created_at.desc())
+        .limit(30)
+    ).all()
+    people = [f.resolved_by for f in flags] + [inbox.actor_id(a.actor) for a in changes]
+    return {
+        "flags": flags,
+        "flags_by_id": {flag.id: flag for flag in flags},
+        "texts": inbox.texts_behind(session, flags),
+        "last_text": inbox.last_texts(session, [peer.id]).get(peer.id),
+        "audit": changes,
+        "names": inbox.specialist_names(session, people),
+        "actor_id": inbox.actor_id,
+    }
 
 
 @bp.post("/peers/<int:peer_id>/messages")
