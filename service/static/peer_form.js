@@ -4,6 +4,15 @@
   "use strict";
   var summary = document.querySelector(".error-summary");
   if (summary && document.activeElement !== summary) summary.focus();
+  // A summary link puts the cursor in its field (a fragment link alone only scrolls).
+  if (summary) summary.addEventListener("click", function (event) {
+    var link = event.target.closest("a[href^='#']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (!field) return;
+    event.preventDefault();
+    field.focus();
+    field.scrollIntoView({ block: "center" });
+  });
 
   // Left on "From the number": show which zone the number gives, once it is typed.
   var phone = document.getElementById("phone");
