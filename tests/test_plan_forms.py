@@ -503,3 +503,53 @@ def test_an_outsider_cannot_see_or_change_the_details(client, runtime, peer, out
         data={"csrf_token": token(client, "/peers/new"), "name": "Hacked"},
     )
     assert response.status_code == 404
+
+
+# --- the peer page's goal forms use the same choices ------------------------------------
+
+
+def test_a_goal_is_added_with_ticked_days_and_two_times(client, runtime, peer):
+    sign_in(client)
+    response = client.post(
+        f"/peers/{peer}/goals",
+        data={"csrf_token": token(client, f"/peers/{peer}"), "text": "call my sister",
+              "days_choice": "chosen", "weekday": ["tue", "thu"], "time_1": "17:00",
+              "time_2": "10:30"},
+    )  # fmt: skip
+    assert response.status_code == 303
+    with runtime.session_factory() as session:
+        schedule = session.scalar(
+            select(Schedule).join(Schedule.goal).where(Schedule.goal.has(text="call my sister"))
+        )
+    assert schedule.times == "10:30,17:00"
+    assert planned_weekdays(schedule, "America/New_York") == {1, 3}
+
+
+def test_a_goal_form_shows_its_days_and_times_as_choices(client, runtime, specialist):
+    peer_id = enrol(runtime, specialist, days="mon,wed,fri", times="09:00,18:30")
+    sign_in(client)
+    page = Page(client.get(f"/peers/{peer_id}").get_data(as_text=True))
+    goal = next(key for key in page.by_id if key.endswith("days-chosen") and key.startswith("g"))
+    prefix = goal.removesuffix("days-chosen")
+    assert "checked" in page.by_id[f"{prefix}days-chosen"]
+    checked = {d for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+               if "checked" in page.by_id[f"{prefix}weekday-{d}"]}  # fmt: skip
+    assert checked == {"mon", "wed", "fri"}
+    assert (page.by_id[f"{prefix}time_1"]["value"], page.by_id[f"{prefix}time_2"]["value"]) == (
+        "09:00",
+        "18:30",
+    )
+
+
+def test_a_goal_change_with_no_day_ticked_says_so_and_changes_nothing(client, runtime, peer):
+    sign_in(client)
+    with runtime.session_factory() as session:
+        goal_id = session.get(Peer, peer).goals[0].id
+    response = client.post(
+        f"/peers/{peer}/goals/{goal_id}",
+        data={"csrf_token": token(client, f"/peers/{peer}"), "text": "walk",
+              "days_choice": "chosen", "time_1": "09:00"},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "Not changed: Tick at least one day of the week." in response.get_data(as_text=True)
+    assert checkin_of(runtime, "+12125550134").days == "daily"

@@ -42,7 +42,13 @@ from service.phones import national_format
 from service.recurrence import available_zones, next_occurrence, parse_clock, recurrence
 from service.web import runtime
 from service.web.caseload import alerted_peer_or_404, audit, peer_or_404, thread, visible_peers
-from service.web.peer_forms import form_context, read_enrolment, sentence
+from service.web.peer_forms import (
+    WEEKDAY_LABELS,
+    form_context,
+    goal_form,
+    read_enrolment,
+    sentence,
+)
 
 bp = Blueprint("dashboard", __name__)
 MAX_DIRECT_CHARS = 320
@@ -267,7 +273,9 @@ def peer_page(peer_id: int):
             ).all(),
             "charts": [charts.progress_svg(session, g, today) for g in peer.goals if g.active],
             "window": list(quiet_hours.window_text(runtime().settings, peer)),
-            "schedule_fields": plans.schedule_fields,
+            "goal_form": goal_form,
+            "new_goal_form": MultiDict({"days_choice": "daily"}),
+            "weekdays": WEEKDAY_LABELS,
             "is_paused": plans.is_paused,
             "cadences": plans.CADENCES,
             "my_zone": specialist_zone(),

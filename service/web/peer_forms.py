@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from service.models import Peer, Specialist
+from service.models import Goal, Peer, Specialist
 from service.peer_details import PeerDetails, hours_conflict
 from service.peers import (
     CONSENT_METHODS,
@@ -35,11 +35,12 @@ from service.peers import (
     common_zones,
 )
 from service.phones import timezone_for_number
-from service.plans import CADENCES
+from service.plans import CADENCES, PlanError, schedule_fields
 from service.quiet_hours import check_times, hours_problem, narrowed_window
 from service.recurrence import (
     WEEKDAYS,
     available_zones,
+    choice_of_days,
     days_from_choice,
     parse_clock,
     parse_days,
@@ -49,10 +50,11 @@ from service.settings import Settings
 T = TypeVar("T")
 MAX_VALUE_CHARS = 1000  # longer than any field needs; checked before anything reads it
 SUMMARY_DAYS = (*WEEKDAYS, "off")
-TIME_FIELDS = ("time_1", "time_2")
+TIME_FIELDS = ("time_1", "time_2", "time_3")  # the third is shown only for a goal that has one
 # The page order of the fields: the error summary lists problems in this order.
 FIELD_ORDER = (
     "name", "phone", "timezone", "language", "goal", "days", "per_week", "time_1", "time_2",
+    "time_3",
     "encouragement", "encouragement_time", "summary_day", "summary_time", "window_start",
     "window_end", "strengths", "reasons", "consent", "consent_method", "form",
 )  # fmt: skip
@@ -232,6 +234,28 @@ def read_times(reading: Reading, form: MultiDict, window: tuple[time, time]) -> 
     if not times and not set(TIME_FIELDS) & set(reading.errors):
         reading.errors["time_1"] = "Give at least one check-in time, like 09:00."
     return ",".join(t for t in times if t) if all(times) else None
+
+
+def read_schedule(form: MultiDict, window: tuple[time, time]) -> tuple[str, str]:
+    """A goal form's days and times (plain choices or the old text fields), normalised;
+    PlanError with every problem."""
+    reading = Reading()
+    days, times = read_days(reading, form), read_times(reading, form, window)
+    if reading.errors or days is None or times is None:
+        raise PlanError(" ".join(reading.ordered().values()).rstrip("."))
+    return days, times
+
+
+def goal_form(goal: Goal) -> MultiDict:
+    """A goal's check-in days and times as the plain choices show them."""
+    days, times = schedule_fields(goal)
+    choice, per_week, chosen = choice_of_days(days or "daily")
+    values = MultiDict({"days_choice": choice, "per_week": per_week})
+    for code in chosen:
+        values.add("weekday", code)
+    for name, at in zip(TIME_FIELDS, [t for t in times.split(",") if t], strict=False):
+        values[name] = at
+    return values
 
 
 def companion_clock(

@@ -83,6 +83,7 @@ def test_enrol_with_plain_choices_then_change_the_number(page, service):
     expect(page.locator("main p", has_text=" · English · ")).to_contain_text("America/New_York")
 
     page.get_by_role("link", name="Edit details").click()
+    expect(page.get_by_role("heading", name="details")).to_be_visible()
     assert sideways_scroll(page) <= 0, "the details form scrolls sideways"
     page.get_by_label("Mobile number").fill("(646) 555-0163" if wide else "(646) 555-0164")
     page.get_by_role("button", name="Save details").click()
