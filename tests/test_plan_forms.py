@@ -553,3 +553,21 @@ def test_a_goal_change_with_no_day_ticked_says_so_and_changes_nothing(client, ru
     )  # fmt: skip
     assert "Not changed: Tick at least one day of the week." in response.get_data(as_text=True)
     assert checkin_of(runtime, "+12125550134").days == "daily"
+
+
+def test_a_new_encouragement_cadence_keeps_the_chosen_time(client, runtime, specialist):
+    sign_in(client)
+    post_enrolment(client, encouragement="1x-week", encouragement_time="10:15")
+    with runtime.session_factory() as session:
+        peer_id = session.scalar(select(Peer.id))
+    client.post(
+        f"/peers/{peer_id}/encouragement",
+        data={"csrf_token": token(client, f"/peers/{peer_id}"), "cadence": "3x-week"},
+    )
+    with runtime.session_factory() as session:
+        active = session.execute(
+            select(Schedule.days, Schedule.times).where(
+                Schedule.kind == "encouragement", Schedule.active.is_(True)
+            )
+        ).all()
+    assert active == [("3x-week", "10:15")]
