@@ -164,6 +164,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         discharge_views,
         health,
         metrics,
+        peer_details_views,
         plan_views,
         program,
         simulator,
@@ -178,6 +179,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(plan_views.bp)
+    app.register_blueprint(peer_details_views.bp)
     app.register_blueprint(discharge_views.bp)
     app.register_blueprint(program.bp)
     app.register_blueprint(admin.bp)

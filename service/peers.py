@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.consent import number_opted_out, record_opt_in
@@ -46,6 +46,15 @@ from service.recurrence import (
 from service.settings import Settings
 
 LANGUAGES = ("en", "es")
+MAX_NAME_CHARS = 60
+MAX_GOAL_CHARS = 160
+MAX_WORDS_CHARS = 500  # strengths, reasons
+CONSENT_METHODS = ("in person", "by phone", "video call", "written form")
+# The zones a US program meets most, offered first when no peer has a zone yet.
+US_ZONES = (
+    "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix",
+    "America/Los_Angeles", "America/Anchorage", "Pacific/Honolulu", "America/Puerto_Rico",
+)  # fmt: skip
 
 
 class EnrolmentError(ValueError):
@@ -82,6 +91,74 @@ class Enrolment:
     summary_day: str = "sun"  # the weekly summary; "off" for none
     window_start: time | None = None  # the peer's own hours, inside the program's
     window_end: time | None = None
+    encouragement_time: time | None = None  # None: 12:30, or an hour into the peer's hours
+    summary_time: time | None = None  # None: 17:00, or an hour into the peer's hours
+
+
+# --- one check per field: the dashboard shows each message beside its field -------------
+
+
+def check_name(raw: str) -> str:
+    name = " ".join((raw or "").split())
+    if not name or len(name) > MAX_NAME_CHARS:
+        raise EnrolmentError(
+            f"a first name or nickname of at most {MAX_NAME_CHARS} characters is needed"
+        )
+    return name
+
+
+def check_goal(raw: str) -> str:
+    text = " ".join((raw or "").split())
+    if not text or len(text) > MAX_GOAL_CHARS:
+        raise EnrolmentError(
+            f"a goal of at most {MAX_GOAL_CHARS} characters, in the peer's words, is needed"
+        )
+    return text
+
+
+def check_phone(raw: str, region: str) -> str:
+    """The E.164 form of a textable number in a country with reviewed crisis lines."""
+    try:
+        phone = normalize_phone(raw, region)
+    except ValueError as error:
+        raise EnrolmentError(str(error)) from None
+    check_country(phone)
+    return phone
+
+
+def check_language(raw: str) -> str:
+    if raw not in LANGUAGES:
+        raise EnrolmentError(f"language must be one of {', '.join(LANGUAGES)}")
+    return raw
+
+
+def check_words(raw: str | None, what: str) -> str | None:
+    """Strengths or reasons in the peer's words: kept as written, at most 500 characters."""
+    text = (raw or "").strip()
+    if len(text) > MAX_WORDS_CHARS:
+        raise EnrolmentError(f"{what} can be at most {MAX_WORDS_CHARS} characters")
+    return text or None
+
+
+def check_consent_method(raw: str) -> str:
+    if raw not in CONSENT_METHODS:
+        raise EnrolmentError(f"say how consent was given: {', '.join(CONSENT_METHODS)}")
+    return raw
+
+
+def number_holder(session: Session, phone: str, specialist: Specialist) -> None:
+    """NumberTaken when a peer already has this number."""
+    existing = session.scalar(select(Peer).where(Peer.phone == phone))
+    if existing is not None:
+        raise NumberTaken(phone, existing, specialist)
+
+
+def common_zones(session: Session, limit: int = 8) -> list[str]:
+    """The zones to offer first: the program's peers' most used, then the US's main ones."""
+    used = session.scalars(
+        select(Peer.timezone).group_by(Peer.timezone).order_by(func.count().desc()).limit(limit)
+    ).all()
+    return list(dict.fromkeys([*used, *US_ZONES]))[: max(limit, len(US_ZONES))]
 
 
 def check_preferred_hours(settings: Settings, peer: Peer) -> None:
@@ -125,30 +202,21 @@ def enrol_peer(
     now: datetime,
 ) -> Peer:
     """Create a peer with one goal and schedule, record consent, plan the welcome text."""
+    phone = check_phone(enrolment.phone, settings.default_region)
     try:
-        phone = normalize_phone(enrolment.phone, settings.default_region)
-        check_country(phone)
         zone = resolve_timezone(phone, enrolment.timezone)
     except ValueError as error:
         raise EnrolmentError(str(error)) from None
-    if enrolment.language not in LANGUAGES:
-        raise EnrolmentError(f"language must be one of {', '.join(LANGUAGES)}")
-    name, goal_text = enrolment.name.strip(), enrolment.goal.strip()
-    if not name or len(name) > 60:
-        raise EnrolmentError("a first name or nickname of at most 60 characters is needed")
-    if not goal_text or len(goal_text) > 160:
-        raise EnrolmentError("a goal of at most 160 characters, in the peer's words, is needed")
-    existing = session.scalar(select(Peer).where(Peer.phone == phone))
-    if existing is not None:
-        raise NumberTaken(phone, existing, specialist)
+    name, goal_text = check_name(enrolment.name), check_goal(enrolment.goal)
+    number_holder(session, phone, specialist)
     peer = Peer(
         specialist=specialist,
         phone=phone,
         display_name=name,
         timezone=zone,
-        language=enrolment.language,
-        strengths=enrolment.strengths,
-        reasons=enrolment.reasons,
+        language=check_language(enrolment.language),
+        strengths=check_words(enrolment.strengths, "strengths"),
+        reasons=check_words(enrolment.reasons, "reasons"),
         window_start=enrolment.window_start,
         window_end=enrolment.window_end,
         created_at=now,
@@ -231,12 +299,19 @@ def add_companion_schedules(
     """Encouragement on the peer's own cadence and the weekly summary, if they want them."""
     window = allowed_window(settings, goal.peer)
     if enrolment.encouragement != "off":
-        at = companion_time(ENCOURAGEMENT_TIME, window)
+        at = chosen_or_companion(enrolment.encouragement_time, ENCOURAGEMENT_TIME, window)
         add_schedule(session, goal, enrolment.encouragement, at, zone, now, window,
                      kind="encouragement")  # fmt: skip
     if enrolment.summary_day != "off":
-        add_schedule(session, goal, enrolment.summary_day, companion_time(SUMMARY_TIME, window),
-                     zone, now, window, kind="summary")  # fmt: skip
+        at = chosen_or_companion(enrolment.summary_time, SUMMARY_TIME, window)
+        add_schedule(session, goal, enrolment.summary_day, at, zone, now, window,
+                     kind="summary")  # fmt: skip
+
+
+def chosen_or_companion(chosen: time | None, default: time, window: tuple[time, time]) -> str:
+    """The time the peer chose (checked against the window when the schedule is added),
+    or the default moved inside the window."""
+    return chosen.strftime("%H:%M") if chosen else companion_time(default, window)
 
 
 def plan_welcome(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import resources
+
 import phonenumbers
 from phonenumbers import PhoneNumberType
 from phonenumbers import timezone as number_timezone
@@ -49,16 +52,44 @@ def national_format(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
+def zones_for_number(e164: str) -> list[str]:
+    """The IANA zones the number's prefix may be in (several for a prefix that spans zones)."""
+    number = phonenumbers.parse(e164, None)
+    return [zone for zone in number_timezone.time_zones_for_number(number) if zone != "Etc/Unknown"]
+
+
 def timezone_for_number(e164: str) -> str | None:
-    """The IANA zone of a number when its prefix gives exactly one, else None."""
-    zones = [
-        zone
-        for zone in number_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
-        if zone != "Etc/Unknown"
-    ]
+    """The IANA zone of a number when its prefix gives exactly one, else None.
+
+    A prefix that lists the zones of several territories (+44: London, Jersey,
+    Guernsey, the Isle of Man) counts as one when only one of them is the
+    number's own country's zone in the tz database's zone.tab.
+    """
+    zones = zones_for_number(e164)
+    if len(zones) > 1:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+        zones = [zone for zone in zones if zone in country_zones().get(region or "", ())]
     return zones[0] if len(zones) == 1 else None
+
+
+@cache
+def country_zones() -> dict[str, frozenset[str]]:
+    """Country code -> its zones, from zone.tab of the tzdata package (a dependency)."""
+    table: dict[str, set[str]] = {}
+    text = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text("utf-8")
+    for line in text.splitlines():
+        fields = line.split("\t")
+        if not line.startswith("#") and len(fields) >= 3:
+            table.setdefault(fields[0], set()).add(fields[2])
+    return {country: frozenset(zones) for country, zones in table.items()}
 
 
 def last_four(e164: str | None) -> str:
     """What a log line may show of a number."""
     return f"...{e164[-4:]}" if e164 else "-"
+
+
+def international_format(e164: str) -> str:
+    """The number as a form shows it back: +1 646-555-0142, readable and unambiguous."""
+    number = phonenumbers.parse(e164, None)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

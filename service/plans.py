@@ -21,7 +21,7 @@ from service.models import Goal, OutboundMessage, Peer, Schedule
 from service.outbox_rules import cancel_unsent, withdraw
 from service.peers import ENCOURAGEMENT_TIME, add_schedule, companion_time
 from service.quiet_hours import allowed_window, check_times
-from service.recurrence import ScheduleError, next_occurrence, parse_days, recurrence
+from service.recurrence import ScheduleError, next_occurrence, parse_days, parse_times, recurrence
 from service.settings import Settings
 
 MAX_GOAL_CHARS = 160
@@ -177,7 +177,9 @@ def set_encouragement(
     peer.encouragement = cadence
     if cadence != "off" and goals:
         window = allowed_window(settings, peer)
-        at = companion_time(ENCOURAGEMENT_TIME, window)
+        # the time chosen at enrolment stays; a new cadence changes how often, not when
+        chosen = parse_times(current[0].times)[0] if current else ENCOURAGEMENT_TIME
+        at = companion_time(chosen, window)
         add_schedule(
             session, goals[0], cadence, at, peer.timezone, now, window, kind="encouragement"
         )

@@ -38,12 +38,21 @@ DEFAULT_STAFF_QUIET = (time(20, 0), time(8, 0))
 
 def allowed_window(settings: Settings, peer: Peer | None = None) -> tuple[time, time]:
     """The local window automated messages may use: the program's, narrowed by the peer's."""
+    if peer is None:
+        return narrowed_window(settings, None, None)
+    return narrowed_window(settings, peer.window_start, peer.window_end)
+
+
+def narrowed_window(
+    settings: Settings, own_start: time | None, own_end: time | None
+) -> tuple[time, time]:
+    """The program's window narrowed by a peer's own hours (either may be None)."""
     start = time.fromisoformat(settings.window_start)
     end = time.fromisoformat(settings.window_end)
-    if peer is not None and peer.window_start is not None:
-        start = max(start, peer.window_start)
-    if peer is not None and peer.window_end is not None:
-        end = min(end, peer.window_end)
+    if own_start is not None:
+        start = max(start, own_start)
+    if own_end is not None:
+        end = min(end, own_end)
     return start, end
 
 
@@ -92,7 +101,12 @@ def check_times(times: str, window: tuple[time, time]) -> str:
 def preferred_hours_problem(settings: Settings, peer: Peer) -> str | None:
     """Why the peer's own hours cannot be used (they must leave some of the program's),
     or None."""
-    first, last = allowed_window(settings, peer)
+    return hours_problem(settings, peer.window_start, peer.window_end)
+
+
+def hours_problem(settings: Settings, own_start: time | None, own_end: time | None) -> str | None:
+    """Why these own hours cannot be used (they must leave some of the program's), or None."""
+    first, last = narrowed_window(settings, own_start, own_end)
     if first < last:
         return None
     start, end = window_text(settings)

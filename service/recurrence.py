@@ -53,7 +53,11 @@ def parse_days(spec: str) -> tuple[str, frozenset[int]]:
     match = TIMES_A_WEEK.match(text)
     if match:
         return f"{match.group(1)}x-week", spread_over_week(int(match.group(1)))
-    names = [WEEKDAY_ALIASES.get(part, part) for part in text.split(",") if part]
+    names = [
+        WEEKDAY_ALIASES.get(part, part)
+        for part in re.split(r"[\s,/;]+", (spec or "").lower())
+        if part
+    ]
     unknown = [name for name in names if name not in WEEKDAYS]
     if not names or unknown:
         raise ScheduleError(
@@ -62,6 +66,38 @@ def parse_days(spec: str) -> tuple[str, frozenset[int]]:
         )
     days = frozenset(WEEKDAYS.index(name) for name in names)
     return ",".join(WEEKDAYS[d] for d in sorted(days)), days
+
+
+DAY_CHOICES = ("daily", "weekdays", "per_week", "chosen")
+
+
+def days_from_choice(choice: str, per_week: str, chosen: list[str]) -> str:
+    """The days value of a form's plain choice: every day, weekdays, N times a week
+    (``per_week``, 1 to 7) or these days (``chosen``, day codes like ``mon``)."""
+    if choice in ("daily", "weekdays"):
+        return choice
+    if choice == "per_week":
+        count = (per_week or "").strip()
+        if not re.fullmatch(r"[1-7]", count):
+            raise ScheduleError("say how many times a week, a number from 1 to 7")
+        return f"{count}x-week"
+    if choice == "chosen":
+        days = [day for day in chosen if day in WEEKDAYS]
+        if not days or len(days) != len(chosen):
+            raise ScheduleError("tick at least one day of the week")
+        return parse_days(",".join(days))[0]
+    raise ScheduleError("choose which days: every day, weekdays, a number a week, or these days")
+
+
+def choice_of_days(days: str) -> tuple[str, str, tuple[str, ...]]:
+    """The form's plain choice for a stored days value: (choice, per_week, chosen days)."""
+    normal, weekdays = parse_days(days)
+    if normal in ("daily", "weekdays"):
+        return normal, "", ()
+    match = TIMES_A_WEEK.match(normal)
+    if match:
+        return "per_week", match.group(1), ()
+    return "chosen", "", tuple(WEEKDAYS[d] for d in sorted(weekdays))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ import pytest
 
 from service.recurrence import (
     ScheduleError,
+    choice_of_days,
+    days_from_choice,
     local_instant,
     next_occurrence,
     parse_clock,
@@ -126,3 +128,20 @@ def test_bad_days_are_refused(value):
 def test_unknown_time_zone_is_refused():
     with pytest.raises(ScheduleError, match="Mars/Olympus"):
         parse_zone("Mars/Olympus")
+
+
+def test_days_may_be_separated_by_spaces_as_people_type_them():
+    assert parse_days("mon wed")[0] == "mon,wed"
+    assert parse_days("Monday, Friday")[0] == "mon,fri"
+    assert parse_days("every day")[0] == "daily"
+
+
+def test_the_plain_day_choices_map_to_the_stored_days():
+    assert days_from_choice("chosen", "", ["fri", "mon"]) == "mon,fri"
+    assert days_from_choice("per_week", "3", []) == "3x-week"
+    assert days_from_choice("weekdays", "", ["sun"]) == "weekdays"
+    assert choice_of_days("mon,fri") == ("chosen", "", ("mon", "fri"))
+    assert choice_of_days("2x-week") == ("per_week", "2", ())
+    for choice, count, days in [("chosen", "", []), ("per_week", "0", []), ("", "", [])]:
+        with pytest.raises(ScheduleError):
+            days_from_choice(choice, count, days)

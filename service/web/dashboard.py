@@ -24,8 +24,9 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from service import alerts, charts, digest, peer_changes, plans, queueing, quiet_hours
 from service.accounts import AccountError, set_phone
@@ -45,7 +46,7 @@ from service.models import (
     Peer,
     Specialist,
 )
-from service.peers import Enrolment, EnrolmentError, NumberTaken, enrol_peer
+from service.peers import EnrolmentError, NumberTaken, enrol_peer
 from service.phones import national_format
 from service.recurrence import available_zones, next_occurrence, parse_clock, recurrence
 from service.web import inbox, runtime
@@ -61,6 +62,13 @@ from service.web.caseload import (
     peer_or_404,
     thread,
     visible_peers,
+)
+from service.web.peer_forms import (
+    WEEKDAY_LABELS,
+    form_context,
+    goal_form,
+    read_enrolment,
+    sentence,
 )
 
 bp = Blueprint("dashboard", __name__)
@@ -199,27 +207,6 @@ def caseload_summary():
         return flag_summary(session)
 
 
-def enrolment_from(form: Any) -> Enrolment:
-    timezone = (form.get("timezone") or "").strip() or None
-    window_start, window_end = preferred_window(form)
-    return Enrolment(
-        phone=form.get("phone", ""),
-        name=form.get("name", ""),
-        goal=form.get("goal", ""),
-        days=form.get("days", "daily"),
-        times=form.get("times", ""),
-        timezone=timezone,
-        language=form.get("language", "en"),
-        strengths=(form.get("strengths") or "").strip() or None,
-        reasons=(form.get("reasons") or "").strip() or None,
-        consent_method=form.get("consent_method", "in person"),
-        encouragement=form.get("encouragement", "2x-week"),
-        summary_day=form.get("summary_day", "sun"),
-        window_start=window_start,
-        window_end=window_end,
-    )
-
-
 def preferred_window(form: Any) -> tuple[time | None, time | None]:
     """The peer's own hours as local clock times (ScheduleError, a ValueError, if not)."""
     values = []
@@ -229,32 +216,33 @@ def preferred_window(form: Any) -> tuple[time | None, time | None]:
     return values[0], values[1]
 
 
+ENROLMENT_DEFAULTS = {"days_choice": "daily", "time_1": "09:00", "language": "en"}
+
+
 @bp.route("/peers/new", methods=["GET", "POST"])
 @login_required
 def enrol():
-    form = request.form
+    """Enrol a peer with them; every problem is shown at once, beside its field."""
     if request.method == "GET":
-        return render_template("enrol.html", form={}, error=None)
-    if form.get("consent") != "yes":
-        error = "Record the peer's consent before enrolling: nothing is sent without it."
-        return render_template("enrol.html", form=form, error=error), 400
-    try:
-        enrolment = enrolment_from(form)
-    except ValueError:
-        return render_template(
-            "enrol.html", form=form, error="Preferred hours must look like 09:00."
-        ), 400
+        return enrolment_page(MultiDict(ENROLMENT_DEFAULTS), {})
     rt = runtime()
+    with rt.session_factory() as session:
+        owner = session.get(Specialist, current_user.id)
+        enrolment, reading = read_enrolment(session, rt.settings, request.form, owner)
+    if reading.taken is not None:
+        reading.errors["phone"] = number_taken(reading.taken)
+    if enrolment is None:
+        return enrolment_page(request.form, reading.ordered(), status=400)
     try:
         with rt.session_factory() as session, session.begin():
             owner = session.get(Specialist, current_user.id)
             peer = enrol_peer(session, rt.settings, owner, enrolment, rt.now())
             audit(session, "enrolled", peer.id, goal=peer.goals[0].text)
             peer_id, consented = peer.id, peer.consent == OPTED_IN
-    except NumberTaken as error:
-        return render_template("enrol.html", form=form, error=number_taken(error)), 400
+    except NumberTaken as error:  # enrolled by someone else since the form was checked
+        return enrolment_page(request.form, {"phone": number_taken(error)}, status=400)
     except EnrolmentError as error:
-        return render_template("enrol.html", form=form, error=str(error)), 400
+        return enrolment_page(request.form, {"form": sentence(str(error))}, status=400)
     queueing.enqueue_planned_for_peer(rt, peer_id)
     if consented:
         flash("Enrolled. The welcome text is on its way.", "status")
@@ -267,13 +255,20 @@ def enrol():
     return redirect(url_for("dashboard.peer_page", peer_id=peer_id))
 
 
+def enrolment_page(form: MultiDict, errors: dict[str, str], status: int = 200):
+    rt = runtime()
+    with rt.session_factory() as session:
+        context = form_context(session, rt.settings, form, errors)
+    return render_template("enrol.html", **context), status
+
+
 def number_taken(error: NumberTaken) -> str:
     """The enroller's message; a number on another caseload is also an admin notice."""
     if not error.elsewhere:
-        return str(error)
+        return sentence(str(error))
     with runtime().session_factory() as session, session.begin():
         audit(session, "enrolment refused", error.peer_id, reason="number on another caseload")
-    return f"{error}. An admin has been told, and can help."
+    return f"{sentence(str(error))} An admin has been told, and can help."
 
 
 def specialist_zone() -> ZoneInfo:
@@ -323,13 +318,16 @@ def peer_page(peer_id: int):
             ).all(),
             "consent": session.scalars(
                 select(ConsentEvent)
-                .where(ConsentEvent.phone == peer.phone)
-                .order_by(ConsentEvent.created_at)
+                # this number's ledger, and the peer's own events at earlier numbers
+                .where(or_(ConsentEvent.phone == peer.phone, ConsentEvent.peer_id == peer.id))
+                .order_by(ConsentEvent.created_at, ConsentEvent.id)
             ).all(),
             "alerts": alerts.alerts_by_flag(session, peer.id),
             "charts": [charts.progress_svg(session, g, today) for g in peer.goals if g.active],
             "window": list(quiet_hours.window_text(runtime().settings, peer)),
-            "schedule_fields": plans.schedule_fields,
+            "goal_form": goal_form,
+            "new_goal_form": MultiDict({"days_choice": "daily"}),
+            "weekdays": WEEKDAY_LABELS,
             "is_paused": plans.is_paused,
             "cadences": plans.CADENCES,
             "specialists": session.scalars(

@@ -1,6 +1,7 @@
 """Dashboard forms for a peer's plan: add, change, pause, resume and remove goals, and
 the encouragement cadence. Each change is audited and redirects back to the peer page
-with a message saying what happened (or why it could not).
+with a message saying what happened (or why it could not). Days and times come as plain
+choices and time fields (or the older text fields), read by :mod:`service.web.peer_forms`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from werkzeug.wrappers import Response
 
 from service import plans
 from service.models import Goal, Peer
+from service.quiet_hours import allowed_window
 from service.web import runtime
 from service.web.caseload import audit, peer_or_404
+from service.web.peer_forms import read_schedule
 
 bp = Blueprint("plans", __name__)
 GOAL_ACTIONS = {"pause": "goal paused", "resume": "goal resumed", "remove": "goal removed"}
@@ -47,24 +50,12 @@ def add_goal(peer_id: int) -> Response:
 
     def act(session: Session, peer: Peer) -> str:
         rt = runtime()
+        days, times = read_schedule(form, allowed_window(rt.settings, peer))
         goal = plans.add_goal(
-            session,
-            rt.settings,
-            peer,
-            form.get("text", ""),
-            form.get("days", "daily"),
-            form.get("times", ""),
-            rt.now(),
+            session, rt.settings, peer, form.get("text", ""), days, times, rt.now()
         )
         session.flush()
-        audit(
-            session,
-            "goal added",
-            peer.id,
-            goal=goal.text,
-            days=form.get("days"),
-            times=form.get("times"),
-        )
+        audit(session, "goal added", peer.id, goal=goal.text, days=days, times=times)
         return f"Goal added: {goal.text}"
 
     return change(peer_id, act)
@@ -78,14 +69,9 @@ def edit_goal(peer_id: int, goal_id: int) -> Response:
     def act(session: Session, peer: Peer) -> str:
         rt, goal = runtime(), goal_of(peer, goal_id)
         before = (goal.text, *(plans.schedule_fields(goal)))
+        days, times = read_schedule(form, allowed_window(rt.settings, peer))
         moved = plans.change_goal(
-            session,
-            rt.settings,
-            goal,
-            form.get("text", ""),
-            form.get("days", ""),
-            form.get("times", ""),
-            rt.now(),
+            session, rt.settings, goal, form.get("text", ""), days, times, rt.now()
         )
         after = (goal.text, *(plans.schedule_fields(goal)))
         audit(session, "goal changed", peer.id, goal_id=goal.id, before=before, after=after)

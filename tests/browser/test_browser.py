@@ -59,10 +59,10 @@ def test_enrol_text_reply_and_see_a_crisis_first(page, service):
     page.get_by_role("link", name="Enrol a peer").click()
     page.get_by_label("First name or nickname").fill("Riley")
     page.get_by_label("Mobile number").fill("(646) 555-0177")
-    page.get_by_label("Time zone").fill(daytime_zone(datetime.now(UTC)))
+    page.get_by_label("Time zone").select_option(daytime_zone(datetime.now(UTC)))
     page.get_by_label("Goal, in the peer's words").fill("walk the dog before work")
-    page.get_by_label("Check-in days").fill("weekdays")
-    page.get_by_label("Check-in time(s)").fill("12:00")
+    page.get_by_label("Weekdays (Monday to Friday)").check()
+    page.get_by_label("Check-in time", exact=True).fill("12:00")
     page.get_by_label("The peer agreed to receive these texts today").check()
     page.get_by_role("button", name="Enrol and send the welcome text").click()
     expect(page.get_by_role("heading", name="Riley")).to_be_visible()
@@ -113,7 +113,7 @@ def test_pages_fit_a_phone_screen_and_work_from_the_keyboard(chromium, service):
         page.get_by_label("Password").fill(password)
         page.keyboard.press("Enter")
         expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
-        for path in ("/", "/peers/new", "/account"):
+        for path in ("/", "/peers/new", "/peers/1/details", "/account"):
             page.goto(f"{base}{path}")
             overflow = page.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
