@@ -160,6 +160,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         alert_pages,
         api,
         auth,
+        consent_views,
         dashboard,
         discharge_views,
         health,
@@ -181,6 +182,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     app.register_blueprint(plan_views.bp)
     app.register_blueprint(peer_details_views.bp)
     app.register_blueprint(discharge_views.bp)
+    app.register_blueprint(consent_views.bp)
     app.register_blueprint(program.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(alert_pages.bp)

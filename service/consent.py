@@ -30,7 +30,8 @@ def record_opt_out(
 ) -> ConsentEvent:
     """Opt a number out (a known peer or not) and cancel what was planned for it.
 
-    ``inbound_message_id``: the peer's text that opted out, which the flag links to."""
+    ``inbound_message_id``: the peer's text that opted out, which the flag links to.
+    A specialist recording it themselves (``recorded_by``) is told no flag: they know."""
     event = ConsentEvent(
         phone=phone,
         peer_id=peer.id if peer else None,
@@ -44,9 +45,34 @@ def record_opt_out(
     if peer is not None:
         peer.consent = OPTED_OUT
         withdraw_for_peer(session, peer, "opted_out", now)
-        why = f"opted out ({source})"
-        open_flag(session, peer.id, "opted_out", why, now, inbound_message_id)
+        if recorded_by is None:
+            why = f"opted out ({source})"
+            open_flag(session, peer.id, "opted_out", why, now, inbound_message_id)
     return event
+
+
+# How a peer may tell a person they want no more texts (the FCC's "any reasonable
+# means"): a specialist records it, and it counts as much as a STOP.
+TOLD_BY = {
+    "in_person": "in person",
+    "phone_call": "on a phone call",
+    "email": "by email or letter",
+    "someone_else": "through someone they trust",
+}
+
+
+def record_told_opt_out(
+    session: Session, peer: Peer, told_by: str, specialist_id: int, now: datetime
+) -> ConsentEvent:
+    """The peer told a specialist to stop the texts: the same opt-out as a STOP, no text
+    back (they did not ask by text), recorded with who heard it and how."""
+    if told_by not in TOLD_BY:
+        raise ValueError("Say how the peer asked to stop the texts.")
+    if peer.consent == OPTED_OUT:
+        raise ValueError("This peer has already opted out.")
+    return record_opt_out(
+        session, peer.phone, peer, "specialist", now, TOLD_BY[told_by], recorded_by=specialist_id
+    )
 
 
 def record_opt_in(

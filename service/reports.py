@@ -898,7 +898,8 @@ DEFINITIONS: dict[str, tuple[str, str]] = {
         "Opted out",
         "Peers whose opt-out is in the consent ledger on a day of the "
         "range, by route: keyword (a text such as STOP), provider (the carrier "
-        "reported the number unsubscribed, error 21610) or specialist.",
+        "reported the number unsubscribed, error 21610) or specialist (the peer told a "
+        "person, recorded on the peer page).",
     ),
     "answered": (
         "Check-ins answered",
