@@ -8,10 +8,13 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 .PHONY: run test lint format install clean train-understanding
 
 $(BIN)/python:
+	@echo "Creating the virtual environment in $(VENV)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Says what it is doing first: the quiet install takes a few minutes on a fresh clone.
 $(STAMP): $(BIN)/python pyproject.toml
+	@echo "Installing PeerNudge and its dependencies into $(VENV) (a few minutes the first time)..."
 	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 

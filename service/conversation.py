@@ -331,6 +331,18 @@ def opt_in(turn: Turn) -> None:
     release_unclear_hold(turn)
     peer_changes.restart_schedules(turn.session, turn.peer, turn.now)
     turn.audit("opted_in")
+    resolve_opted_out_flag(turn)
+
+
+def resolve_opted_out_flag(turn: Turn) -> None:
+    """Texting START answers the "Opted out" flag: it is closed, and the change log says
+    the peer did it, so an active peer never sits beside an open "Opted out"."""
+    word = " ".join(turn.sms.body.split()).upper()
+    note = f"the peer texted {word if 0 < len(word) <= 12 else 'START'}"
+    for flag in flags.resolve_open(turn.session, turn.peer.id, "opted_out", turn.now, note):
+        turn.session.flush()  # the flag's id, for the change log
+        turn.audit("flag_resolved", flag=flag.id, kind=flag.kind)
+        alerts.close_for_flag(turn.session, flag.id, turn.now)
 
 
 def handle_opt_in(turn: Turn) -> str:

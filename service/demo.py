@@ -42,6 +42,37 @@ def demo_password(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+# Where a demo peer may live, so its welcome arrives at once whenever the demo first
+# starts: its own zone first, then these, in order (one of them is always in daytime).
+DAYTIME_ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "Pacific/Honolulu",
+    "Pacific/Auckland",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Europe/Berlin",
+    "Atlantic/Azores",
+)
+SPARE = timedelta(hours=1)  # the hours stay open this long after the first start
+
+
+def open_now(settings: Settings, zone: str, now: datetime) -> bool:
+    """True when texts may go in ``zone`` now and for the next hour."""
+    start, end = allowed_window(settings)
+    local = now.astimezone(ZoneInfo(zone))
+    later = (local + SPARE).time()
+    return within_window(local.time(), start, end) and within_window(later, start, end)
+
+
+def daytime_zone(settings: Settings, home: str, now: datetime) -> str:
+    """The peer's own zone when its hours are open now, else the first zone where they
+    are: a demo started at night still shows its welcome texts within seconds."""
+    return next((z for z in (home, *DAYTIME_ZONES) if open_now(settings, z, now)), home)
+
+
 def soon_or_morning(settings: Settings, zone: str, now: datetime) -> str:
     """A check-in two minutes from now when that is inside the window, else 09:00."""
     local = (now + timedelta(minutes=2)).astimezone(ZoneInfo(zone))
@@ -66,15 +97,20 @@ def seed_demo(session: Session, settings: Settings, now: datetime) -> bool:
     )
     session.add(specialist)
     session.flush()
-    demo_peers = [
-        Enrolment("+1 212 555 0134", "Sam", "take a 20 minute walk", "daily",
-                  soon_or_morning(settings, "America/New_York", now), "America/New_York",
-                  strengths="I show up for my kids"),
-        Enrolment("+1 312 555 0177", "Alex", "call a friend", "mon,wed,fri", "18:30",
-                  "America/Chicago"),
-        Enrolment("+1 415 555 0199", "Marisol", "cocinar en casa", "3x-week", "12:00",
-                  "America/Los_Angeles", language="es"),
-    ]  # fmt: skip
-    for enrolment in demo_peers:
+    for enrolment in demo_peers(settings, now):
         enrol_peer(session, settings, specialist, enrolment, now)
     return True
+
+
+def demo_peers(settings: Settings, now: datetime) -> list[Enrolment]:
+    """Sam, Alex and Marisol, each in a zone where it is daytime now (their own if it is)."""
+    sam = daytime_zone(settings, "America/New_York", now)
+    alex = daytime_zone(settings, "America/Chicago", now)
+    marisol = daytime_zone(settings, "America/Los_Angeles", now)
+    return [
+        Enrolment("+1 212 555 0134", "Sam", "take a 20 minute walk", "daily",
+                  soon_or_morning(settings, sam, now), sam, strengths="I show up for my kids"),
+        Enrolment("+1 312 555 0177", "Alex", "call a friend", "mon,wed,fri", "18:30", alex),
+        Enrolment("+1 415 555 0199", "Marisol", "cocinar en casa", "3x-week", "12:00",
+                  marisol, language="es"),
+    ]  # fmt: skip

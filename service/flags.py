@@ -51,13 +51,26 @@ def open_flag(
     return True
 
 
-def resolve_open(session: Session, peer_id: int, kind: str, now: datetime) -> None:
-    """Close the open flag of a kind, when the peer's own answer resolved it."""
-    for flag in session.scalars(
-        select(Flag).where(Flag.peer_id == peer_id, Flag.kind == kind, Flag.resolved_at.is_(None))
-    ):
+def resolve_open(
+    session: Session,
+    peer_id: int,
+    kind: str,
+    now: datetime,
+    note: str = "resolved by the peer's reply",
+) -> list[Flag]:
+    """Close the open flag of a kind, when the peer's own answer resolved it; the flags
+    closed (for the audit log)."""
+    closed = list(
+        session.scalars(
+            select(Flag).where(
+                Flag.peer_id == peer_id, Flag.kind == kind, Flag.resolved_at.is_(None)
+            )
+        )
+    )
+    for flag in closed:
         flag.resolved_at = now
-        flag.resolution_note = "resolved by the peer's reply"
+        flag.resolution_note = note
+    return closed
 
 
 def silent(session: Session, peer: Peer, now: datetime) -> bool:

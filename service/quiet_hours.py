@@ -29,6 +29,8 @@ from service.models import Peer, Specialist
 from service.recurrence import ScheduleError, format_times, local_instant, parse_times
 from service.settings import Settings
 
+# Kinds held back until the window opens instead of being skipped (the sender defers them).
+DEFERRED_KINDS = frozenset({"welcome", "reengagement"})
 # Until a specialist sets their own quiet hours, they are assumed away 20:00-08:00.
 DEFAULT_STAFF_QUIET = (time(20, 0), time(8, 0))
 

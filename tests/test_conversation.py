@@ -150,6 +150,20 @@ def test_start_opts_back_in_and_resumes_from_the_next_occurrence(client, runtime
     assert noon.current < schedule.next_due_at <= noon.current + timedelta(days=1)
 
 
+def test_start_resolves_the_opted_out_flag_and_says_the_peer_did(client, runtime, peer, noon):
+    text(client, "STOP")
+    (flag,) = load(runtime, Flag, Flag.kind == "opted_out", Flag.resolved_at.is_(None))
+    noon.advance(hours=1)
+    text(client, "START")
+    (flag,) = load(runtime, Flag, Flag.id == flag.id)
+    assert (flag.resolved_at, flag.resolution_note) == (noon.current, "the peer texted START")
+    resolved = load(runtime, AuditEvent, AuditEvent.action == "flag_resolved")
+    assert [(a.actor, a.detail) for a in resolved] == [
+        ("peer", {"flag": flag.id, "kind": "opted_out"})
+    ]
+    assert peer_row(runtime, peer).status(noon.current) == "active"
+
+
 def test_yes_while_opted_out_opts_back_in(client, runtime, peer, noon):
     text(client, "STOP")
     assert "Welcome back" in text(client, "yes")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import select
 
-from service.models import AuditEvent, Flag, OutboundMessage, Peer
+from service.models import AuditEvent, Flag, Goal, OutboundMessage, Peer
 from tests.conftest import enrol, make_specialist, sign_in
 from tests.inbound_worker import post_text
 from tests.signing import inbound_form
@@ -340,3 +342,77 @@ def test_the_caseload_summary_counts_only_the_specialists_own_peers(
         session.add(Flag(peer_id=peer, kind="crisis", urgent=True))
     sign_in(client, "casey@example.org")
     assert client.get("/caseload/summary.json").get_json()["urgent"] == 0
+
+
+def sent_check_in(runtime, peer_id: int, sent_at) -> None:
+    """A check-in text for the peer's first goal that the provider took at ``sent_at``."""
+    with runtime.session_factory() as session, session.begin():
+        peer = session.get(Peer, peer_id)
+        session.add(
+            OutboundMessage(
+                peer_id=peer_id, to_phone=peer.phone, kind="checkin", goal_id=peer.goals[0].id,
+                status="sent", due_at=sent_at, sent_at=sent_at, created_at=sent_at,
+            )
+        )  # fmt: skip
+
+
+def reply_cell(client) -> str:
+    page = client.get("/").get_data(as_text=True)
+    cell = page.split('data-label="Replies (14 days)">', 1)[1].split("</td>", 1)[0]
+    return re.sub(r"<[^>]+>", "", cell).strip()
+
+
+def test_a_check_in_just_sent_is_not_yet_counted_as_unanswered(client, runtime, peer, clock):
+    sent_check_in(runtime, peer, clock.current - timedelta(minutes=2))
+    sign_in(client)
+    assert reply_cell(client) == "-"
+    clock.advance(days=1)  # its day to answer is over, with no answer
+    assert reply_cell(client) == "0%"
+
+
+def test_a_check_in_answered_at_once_counts_at_once(client, runtime, peer, clock):
+    sent_check_in(runtime, peer, clock.current - timedelta(minutes=2))
+    post_text(client, inbound_form("DONE"))
+    sign_in(client)
+    assert reply_cell(client) == "100%"
+
+
+def conversation_labels(page: str) -> list[str]:
+    """What the conversation says each text the peer sent did (after its time)."""
+    bubbles = re.findall(r'<li class="bubble in"[^>]*>.*?<small>(.*?)</small>', page, re.S)
+    return [" ".join(small.split()).split(" · ")[1] for small in bubbles]
+
+
+def test_an_ambiguous_done_is_labelled_by_what_it_recorded(client, runtime, peer, clock):
+    with runtime.session_factory() as session, session.begin():
+        session.add(Goal(peer_id=peer, text="drink more water", position=2))
+    post_text(client, inbound_form("DONE", sid="SM" + "1" * 32))  # which one?
+    clock.advance(minutes=1)
+    post_text(client, inbound_form("2", sid="SM" + "2" * 32))
+    sign_in(client)
+    page = client.get(f"/peers/{peer}").get_data(as_text=True)
+    assert conversation_labels(page) == ["asked which goal", "done: drink more water"]
+    check_ins = page.split("<h2>Check-ins</h2>", 1)[1].split("</ul>", 1)[0]
+    assert "done &ndash; drink more water" in check_ins
+    assert "take a 20 minute walk" not in check_ins
+
+
+def test_after_start_the_peer_page_has_no_open_opted_out_flag(client, peer):
+    post_text(client, inbound_form("STOP", sid="SM" + "1" * 32))
+    post_text(client, inbound_form("START", sid="SM" + "2" * 32))
+    sign_in(client)
+    page = client.get(f"/peers/{peer}").get_data(as_text=True)
+    assert '<span class="status active">active</span>' in page
+    assert "Needs attention" not in page
+    changes = " ".join(page.split("<h2>Changes</h2>", 1)[1].split())
+    assert "Opted out flag" in changes
+    assert "resolved by the peer: &ldquo;the peer texted START&rdquo;" in changes
+
+
+def test_every_page_links_its_favicon(client):
+    page = client.get("/login").get_data(as_text=True)
+    href = re.search(r'<link rel="icon" type="image/svg\+xml" href="([^"]+)">', page)[1]
+    with client.get(href) as response:
+        assert (response.status_code, response.mimetype) == (200, "image/svg+xml")
+        svg = ElementTree.fromstring(response.get_data())
+    assert svg.tag == "{http://www.w3.org/2000/svg}svg"

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlalchemy import func, select
 
 from peernudge.cli import prepare_dev
-from service.models import Peer, Specialist
+from service import db
+from service.demo import demo_peers, seed_demo
+from service.models import OutboundMessage, Peer, Specialist
+from workers.sender import send_message
 
 
 def counts(runtime) -> tuple[int, int]:
@@ -45,3 +51,46 @@ def test_switching_to_twilio_stops_printing_an_old_demo_password(settings, twili
     prepare_dev(settings)
     assert (settings.instance_dir / "demo-password").exists()
     assert not any("Demo login" in line for line in prepare_dev(twilio_settings))
+
+
+def seed_at(runtime, clock, now: datetime) -> list[Peer]:
+    clock.set(now)
+    with db.transaction(runtime.session_factory) as session:
+        assert seed_demo(session, runtime.settings, now)
+    with runtime.session_factory() as session:
+        return session.scalars(select(Peer).order_by(Peer.id)).all()
+
+
+def welcomes_sent(runtime) -> list[str]:
+    with runtime.session_factory() as session:
+        ids = session.scalars(
+            select(OutboundMessage.id).where(OutboundMessage.kind == "welcome")
+        ).all()
+    return [send_message(runtime, welcome) for welcome in ids]
+
+
+def test_a_demo_started_at_night_in_america_still_welcomes_everyone_at_once(runtime, clock):
+    # 03:00 in New York, midnight in Los Angeles: nobody's own hours are open.
+    peers = seed_at(runtime, clock, datetime(2026, 6, 15, 7, 0, tzinfo=UTC))
+    for peer in peers:
+        local = clock.current.astimezone(ZoneInfo(peer.timezone))
+        assert 8 <= local.hour < 19, f"{peer.display_name} is at {local:%H:%M} in {peer.timezone}"
+    assert welcomes_sent(runtime) == ["sent", "sent", "sent"]
+
+
+def test_a_demo_started_in_the_american_day_keeps_its_peers_at_home(runtime, clock):
+    peers = seed_at(runtime, clock, datetime(2026, 6, 15, 17, 0, tzinfo=UTC))  # 10:00 in LA
+    assert [p.timezone for p in peers] == [
+        "America/New_York",
+        "America/Chicago",
+        "America/Los_Angeles",
+    ]
+    assert welcomes_sent(runtime) == ["sent", "sent", "sent"]
+
+
+def test_at_every_hour_of_the_day_the_demo_peers_are_in_their_hours(settings):
+    for month, hour in ((m, h) for m in (1, 7) for h in range(24)):  # winter and summer time
+        now = datetime(2026, month, 15, hour, 30, tzinfo=UTC)
+        for enrolment in demo_peers(settings, now):
+            local = now.astimezone(ZoneInfo(enrolment.timezone))
+            assert 8 <= local.hour < 19, f"{enrolment.name} at {local:%H:%M} ({now:%b %H:%M})"

@@ -87,3 +87,26 @@ def test_the_phone_shows_how_each_text_was_read(client, runtime, peer):
     outbound = [m for m in client.get(f"/simulator/{peer}/messages").json["messages"]
                 if m["direction"] == "out"]  # fmt: skip
     assert all(m["reading"] is None for m in outbound)
+
+
+def test_a_text_no_worker_has_handled_yet_says_so(client, runtime, peer):
+    sign_in(client)
+    token = csrf_token(client, f"/simulator/?peer={peer}")
+    client.post(f"/simulator/{peer}/messages", data={"body": "DONE", "csrf_token": token})
+    (waiting,) = client.get(f"/simulator/{peer}/messages").json["messages"]
+    assert (waiting["body"], waiting["reading"]) == ("DONE", "not handled yet")
+    handle_stored(runtime)
+    inbound = [m for m in client.get(f"/simulator/{peer}/messages").json["messages"]
+               if m["direction"] == "in"]  # fmt: skip
+    assert inbound[0]["reading"].startswith("read as: done (")
+
+
+def test_the_peer_page_shows_how_each_text_was_read_too(client, runtime, peer):
+    sign_in(client)
+    token = csrf_token(client, f"/simulator/?peer={peer}")
+    client.post(f"/simulator/{peer}/messages", data={"body": "yep did it", "csrf_token": token})
+    assert "not handled yet" in client.get(f"/peers/{peer}").get_data(as_text=True)
+    handle_stored(runtime)
+    page = client.get(f"/peers/{peer}").get_data(as_text=True)
+    bubble = page.split('class="bubble in"', 1)[1].split("</li>", 1)[0]
+    assert "read as: done (" in bubble and "not handled yet" not in bubble

@@ -58,8 +58,7 @@ from workers.rate import RateLimiter
 
 log = logging.getLogger(__name__)
 
-# Sent when the window opens instead of being skipped.
-DEFERRED_KINDS = {"welcome", "reengagement"}
+DEFERRED_KINDS = quiet_hours.DEFERRED_KINDS  # sent when the window opens, not skipped
 COUNTED_STATUSES = ("sending", "sent", "delivered", "undelivered")
 MAX_ATTEMPTS = 6
 BATCH_THREADS = 50  # a whole batch (queueing.BATCH_SIZE) in flight at once

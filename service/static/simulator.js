@@ -9,12 +9,22 @@
   var form = document.getElementById("sim-reply");
   var input = document.getElementById("sim-body");
   var error = document.getElementById("sim-error");
-  var lastCount = -1;
+  var lastShown = null;
 
-  function render(messages) {
-    if (messages.length === lastCount) return;
-    lastCount = messages.length;
+  // Drawn again whenever anything changed: a new text, or a reading that arrived.
+  function render(data) {
+    var shown = JSON.stringify(data);
+    if (shown === lastShown) return;
+    lastShown = shown;
+    var messages = data.messages;
     list.textContent = "";
+    if (!messages.length && data.waiting) {
+      var note = document.createElement("li");
+      note.className = "waiting";
+      note.textContent = data.waiting;
+      list.appendChild(note);
+      return;
+    }
     messages.forEach(function (m) {
       var li = document.createElement("li");
       li.className = "bubble " + m.direction;
@@ -39,7 +49,7 @@
   function refresh() {
     fetch(phone.dataset.url, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
-      .then(function (data) { render(data.messages); })
+      .then(function (data) { render(data); })
       .catch(function () {});
   }
 

@@ -25,6 +25,7 @@ from service.models import (
     OPTED_IN,
     OPTED_OUT,
     AuditEvent,
+    CheckIn,
     Flag,
     Goal,
     InboundMessage,
@@ -94,7 +95,8 @@ def audit(session: Session, action: str, peer_id: int | None, **detail: Any) -> 
 
 
 def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
-    """Inbound and outbound messages of a peer, oldest first."""
+    """Inbound and outbound messages of a peer, oldest first; each text the peer sent
+    labelled by what it did (``outcome``), not only by how it was read (``kind``)."""
     outbound = session.scalars(
         select(OutboundMessage)
         .where(OutboundMessage.peer_id == peer.id)
@@ -107,6 +109,8 @@ def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
         .order_by(InboundMessage.received_at.desc())
         .limit(limit)
     ).all()
+    replies = {m.created_at: m.template for m in outbound if m.kind == "reply" and m.template}
+    recorded = check_ins_by_text(session, [m.id for m in inbound])
     items = [
         {
             "direction": "out",
@@ -115,10 +119,11 @@ def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
             "body": m.body,
             "status": m.status,
             "kind": m.kind,
+            "label": m.kind,
             "skip_reason": m.skip_reason,
             "error_code": m.error_code,
         }
-        for m in outbound
+        for m in reversed(outbound)  # oldest first, so equal times keep their order
     ] + [
         {
             "direction": "in",
@@ -127,14 +132,65 @@ def thread(session: Session, peer: Peer, limit: int = 200) -> list[dict]:
             "body": m.body,
             "status": "received",
             "kind": m.intent,
-            "confidence": m.confidence,
-            "language": m.language,
+            "label": text_outcome(m, recorded.get(m.id, []), replies.get(m.handled_at)),
+            "reading": reading_label(m),
             "skip_reason": None,
             "error_code": None,
         }
-        for m in inbound
+        for m in reversed(inbound)
     ]
     return sorted(items, key=lambda item: item["at"])[-limit:]
+
+
+CHECK_IN_INTENTS = {"done", "not_yet", "rest"}
+# A check-in answer that recorded nothing, by the reply it got (its template's kind).
+ASKED_INSTEAD = {
+    "which_goal": "asked which goal",
+    "which_number": "asked: goal or days?",
+    "ack": "nothing recorded",
+}
+
+
+def check_ins_by_text(session: Session, inbound_ids: list[int]) -> dict[int, list[str]]:
+    """What each text recorded as a check-in ("done: take a walk"), by text id (one query)."""
+    found: dict[int, list[str]] = {}
+    if not inbound_ids:
+        return found
+    rows = session.execute(
+        select(CheckIn.inbound_message_id, CheckIn.result, Goal.text)
+        .join(Goal, Goal.id == CheckIn.goal_id)
+        .where(CheckIn.inbound_message_id.in_(inbound_ids))
+        .order_by(Goal.position)
+    )
+    for inbound_id, result, goal in rows:
+        found.setdefault(inbound_id, []).append(f"{result.replace('_', ' ')}: {goal}")
+    return found
+
+
+def reading_label(message: InboundMessage) -> str | None:
+    """How the text was read, "read as: done (80%, en)"; "not handled yet" until a worker
+    has read it; None for a text handled before readings were kept."""
+    if message.handled_at is None:
+        return "not handled yet"
+    if not message.intent:
+        return None
+    sure = f"{message.confidence:.0%}" if message.confidence is not None else "?"
+    words = message.intent.replace("_", " ")
+    return f"read as: {words} ({sure}, {message.language or '?'})"
+
+
+def text_outcome(message: InboundMessage, recorded: list[str], reply: str | None) -> str | None:
+    """A peer's text as the conversation labels it: the check-ins it recorded, or what
+    was asked instead (an ambiguous DONE is "asked which goal", never "done")."""
+    if message.handled_at is None:
+        return "not handled yet"
+    if recorded:
+        return "; ".join(recorded)
+    if message.intent in CHECK_IN_INTENTS and reply:
+        asked = ASKED_INSTEAD.get(reply.split("/")[1] if reply.count("/") >= 2 else "")
+        if asked:
+            return asked
+    return (message.intent or "").replace("_", " ") or None
 
 
 @dataclass(frozen=True)

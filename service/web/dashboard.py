@@ -28,7 +28,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from service import alerts, charts, digest, peer_changes, plans, queueing, quiet_hours
+from service import (
+    alerts,
+    charts,
+    digest,
+    peer_changes,
+    planned_texts,
+    plans,
+    queueing,
+    quiet_hours,
+)
 from service.accounts import AccountError, set_phone
 from service.api_tokens import new_token, revoke
 from service.flag_kinds import KIND_LABELS
@@ -41,6 +50,7 @@ from service.models import (
     CheckIn,
     ConsentEvent,
     Flag,
+    Goal,
     Mood,
     OutboundMessage,
     Peer,
@@ -48,7 +58,8 @@ from service.models import (
 )
 from service.peers import EnrolmentError, NumberTaken, enrol_peer
 from service.phones import national_format
-from service.recurrence import available_zones, next_occurrence, parse_clock, recurrence
+from service.recurrence import available_zones, parse_clock
+from service.reports import ANSWER_WITHIN
 from service.web import inbox, runtime
 from service.web.alert_pages import UNTOUCHED_BLUEPRINTS
 from service.web.caseload import (
@@ -72,6 +83,7 @@ from service.web.peer_forms import (
 )
 
 bp = Blueprint("dashboard", __name__)
+REPLY_WINDOW = timedelta(days=ANSWER_WITHIN)  # the program report's: a day to answer
 MAX_DIRECT_CHARS = 320
 # GET routes that render no navigation, so need no count (the summary is polled often).
 NO_NAVIGATION = {
@@ -93,23 +105,38 @@ def open_flags(session: Session, peer_ids: list[int]) -> dict[int, list[Flag]]:
     return flags
 
 
+REPLY_WINDOW = timedelta(days=ANSWER_WITHIN)  # the program report's: a day to answer
+
+
 def reply_rate(session: Session, peer: Peer, now: datetime) -> float | None:
-    """Check-ins answered over the last 14 days, as a share of check-ins sent."""
+    """Check-ins answered over the last 14 days, as a share of the check-ins that can be
+    judged: answered ones, and unanswered ones older than a day (the reply window the
+    program report uses). A check-in still open is not yet unanswered: None (shown as
+    "-") until there is one to judge."""
     since = now - timedelta(days=14)
-    asked = session.scalar(
-        select(func.count(OutboundMessage.id)).where(
+    asked = session.execute(
+        select(OutboundMessage.goal_id, OutboundMessage.sent_at).where(
             OutboundMessage.peer_id == peer.id,
             OutboundMessage.kind == "checkin",
             OutboundMessage.status.in_(("sent", "delivered")),
             OutboundMessage.sent_at >= since,
         )
-    )
-    answered = session.scalar(
-        select(func.count(CheckIn.id)).where(
-            CheckIn.peer_id == peer.id, CheckIn.local_date >= since.date()
+    ).all()
+    answers = session.execute(
+        select(CheckIn.goal_id, CheckIn.created_at).where(
+            CheckIn.peer_id == peer.id, CheckIn.created_at >= since
         )
-    )
-    return None if not asked else min(1.0, answered / asked)
+    ).all()
+
+    def answered(goal_id: int | None, sent_at: datetime) -> bool:
+        return any(
+            goal == goal_id and sent_at <= at < sent_at + REPLY_WINDOW for goal, at in answers
+        )
+
+    verdicts = [answered(*text) for text in asked]
+    judged = [yes for yes, (_, sent_at) in zip(verdicts, asked, strict=True)
+              if yes or sent_at <= now - REPLY_WINDOW]  # fmt: skip
+    return sum(judged) / len(judged) if judged else None
 
 
 @bp.get("/")
@@ -239,13 +266,14 @@ def enrol():
             peer = enrol_peer(session, rt.settings, owner, enrolment, rt.now())
             audit(session, "enrolled", peer.id, goal=peer.goals[0].text)
             peer_id, consented = peer.id, peer.consent == OPTED_IN
+            welcome_note = welcome_words(session, peer, rt.now())
     except NumberTaken as error:  # enrolled by someone else since the form was checked
         return enrolment_page(request.form, {"phone": number_taken(error)}, status=400)
     except EnrolmentError as error:
         return enrolment_page(request.form, {"form": sentence(str(error))}, status=400)
     queueing.enqueue_planned_for_peer(rt, peer_id)
     if consented:
-        flash("Enrolled. The welcome text is on its way.", "status")
+        flash(f"Enrolled. {welcome_note}", "status")
     else:  # this number texted STOP before: that still binds until the peer texts START
         flash(
             "Enrolled, but this number opted out earlier: nothing is sent until the peer "
@@ -262,6 +290,17 @@ def enrolment_page(form: MultiDict, errors: dict[str, str], status: int = 200):
     return render_template("enrol.html", **context), status
 
 
+def welcome_words(session: Session, peer: Peer, now: datetime) -> str:
+    """When the welcome goes: at once, or when the peer's hours open (in both zones)."""
+    texts = planned_texts.planned_texts(session, runtime().settings, peer, now)
+    welcome = next((text for text in texts if text.kind == "welcome"), None)
+    if welcome is not None and welcome.waits_for_hours:
+        return planned_texts.waiting_sentence(
+            runtime().settings, welcome, peer, specialist_zone(), now
+        )
+    return "The welcome text is on its way."
+
+
 def number_taken(error: NumberTaken) -> str:
     """The enroller's message; a number on another caseload is also an admin notice."""
     if not error.elsewhere:
@@ -276,20 +315,6 @@ def specialist_zone() -> ZoneInfo:
     return ZoneInfo(current_user.timezone)
 
 
-def upcoming(session: Session, peer: Peer, count: int = 5) -> list[datetime]:
-    """The next scheduled check-ins, computed from the schedules (UTC)."""
-    zone, found = ZoneInfo(peer.timezone), []
-    for goal in peer.goals:
-        for schedule in goal.schedules:
-            if goal.active and schedule.active and schedule.next_due_at:
-                at = schedule.next_due_at
-                rule = recurrence(schedule.days, schedule.times)
-                for _ in range(count):
-                    found.append((at, goal.text, schedule.kind))
-                    at = next_occurrence(rule, zone, at)
-    return sorted(found)[:count]
-
-
 @bp.get("/peers/<int:peer_id>")
 @login_required
 def peer_page(peer_id: int):
@@ -302,12 +327,14 @@ def peer_page(peer_id: int):
             **flag_history(session, peer),
             "peer": peer,
             "messages": thread(session, peer),
-            "upcoming": upcoming(session, peer),
+            "upcoming": planned_texts.planned_texts(session, runtime().settings, peer, now),
+            "held_labels": planned_texts.HELD_LABELS,
             "zone": ZoneInfo(peer.timezone),
-            "check_ins": session.scalars(
-                select(CheckIn)
+            "check_ins": session.execute(
+                select(CheckIn, Goal.text)
+                .join(Goal, Goal.id == CheckIn.goal_id)
                 .where(CheckIn.peer_id == peer.id)
-                .order_by(CheckIn.local_date.desc())
+                .order_by(CheckIn.local_date.desc(), Goal.position)
                 .limit(30)
             ).all(),
             "moods": session.scalars(

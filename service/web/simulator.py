@@ -10,13 +10,15 @@ when a worker has handled it, as on a real phone. Registered only when
 from __future__ import annotations
 
 import uuid
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, jsonify, render_template, request
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
 from service.inbound import IncomingSms, accept_sms
 from service.models import Peer
+from service.planned_texts import first_text_sentence, planned_texts
 from service.web import runtime
 from service.web.caseload import peer_or_404, thread, visible_peers
 from service.web.request_input import whole_number
@@ -29,26 +31,26 @@ MAX_REPLY_CHARS = 1600
 
 
 def phone_view(session: Session, peer: Peer) -> list[dict]:
-    """What the phone shows; beside each text the peer sent, how PeerNudge read it."""
+    """What the phone shows; beside each text the peer sent, how PeerNudge read it
+    ("not handled yet" until a worker has)."""
     return [
         {
             "direction": item["direction"],
             "body": item["body"],
             "at": item["at"].isoformat(),
-            "reading": reading_label(item) if item["direction"] == "in" else None,
+            "reading": item.get("reading"),
         }
         for item in thread(session, peer)
         if item["status"] in ON_THE_PHONE
     ]
 
 
-def reading_label(item: dict) -> str | None:
-    """ "read as: done (80%, en)" for an inbound text, or None before readings were kept."""
-    if not item.get("kind"):
-        return None
-    confidence = item.get("confidence")
-    sure = f"{confidence:.0%}" if confidence is not None else "?"
-    return f"read as: {item['kind'].replace('_', ' ')} ({sure}, {item.get('language') or '?'})"
+def empty_phone(session: Session, peer: Peer) -> str:
+    """Why the phone has no texts yet, and when the first one will come."""
+    rt = runtime()
+    now = rt.now()
+    texts = planned_texts(session, rt.settings, peer, now)
+    return first_text_sentence(rt.settings, texts, peer, ZoneInfo(current_user.timezone), now)
 
 
 @bp.get("/")
@@ -65,7 +67,9 @@ def page():
 def messages(peer_id: int):
     with runtime().session_factory() as session:
         peer = peer_or_404(session, peer_id)
-        return jsonify({"peer": peer.display_name, "messages": phone_view(session, peer)})
+        shown = phone_view(session, peer)
+        waiting = None if shown else empty_phone(session, peer)
+        return jsonify({"peer": peer.display_name, "messages": shown, "waiting": waiting})
 
 
 @bp.post("/<int:peer_id>/messages")
