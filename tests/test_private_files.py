@@ -84,3 +84,18 @@ def test_the_wsgi_entry_point_sets_a_private_umask(tmp_path, redis_url):
         [sys.executable, "-c", script], env=env, umask=0o022, capture_output=True, text=True
     )
     assert result.stdout.split()[-1] == "0o77", result.stderr
+
+
+def test_the_wsgi_entry_point_compiles_the_crisis_patterns_before_the_first_text(
+    tmp_path, redis_url
+):
+    """The webhook reads each text for crisis words; a web process that compiled the
+    patterns on its first text stalled that request (and the ones behind it)."""
+    script = (
+        "import peernudge.wsgi; from service.understanding.patterns import compiled; "
+        "print(compiled.cache_info().currsize)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
+    env.update(INSTANCE_DIR=str(tmp_path / "instance"), REDIS_URL=redis_url)
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert int(result.stdout.split()[-1]) >= 3, result.stderr  # [not], [clear], [possible]
