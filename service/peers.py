@@ -98,22 +98,22 @@ class Enrolment:
 # --- one check per field: the dashboard shows each message beside its field -------------
 
 
+def one_line(raw: str, limit: int, needed: str) -> str:
+    """``raw`` on one line, if it is not empty and at most ``limit`` characters."""
+    text = " ".join((raw or "").split())
+    if not text or len(text) > limit:
+        raise EnrolmentError(needed)
+    return text
+
+
 def check_name(raw: str) -> str:
-    name = " ".join((raw or "").split())
-    if not name or len(name) > MAX_NAME_CHARS:
-        raise EnrolmentError(
-            f"a first name or nickname of at most {MAX_NAME_CHARS} characters is needed"
-        )
-    return name
+    needed = f"a first name or nickname of at most {MAX_NAME_CHARS} characters is needed"
+    return one_line(raw, MAX_NAME_CHARS, needed)
 
 
 def check_goal(raw: str) -> str:
-    text = " ".join((raw or "").split())
-    if not text or len(text) > MAX_GOAL_CHARS:
-        raise EnrolmentError(
-            f"a goal of at most {MAX_GOAL_CHARS} characters, in the peer's words, is needed"
-        )
-    return text
+    needed = f"a goal of at most {MAX_GOAL_CHARS} characters, in the peer's words, is needed"
+    return one_line(raw, MAX_GOAL_CHARS, needed)
 
 
 def check_phone(raw: str, region: str) -> str:
