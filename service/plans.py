@@ -17,11 +17,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.models import Goal, OutboundMessage, Peer, Schedule
+from service.messages import RenderedMessage, base_context, render_message, render_template
+from service.models import OPTED_IN, PLANNED, Goal, OutboundMessage, Peer, Schedule
 from service.outbox_rules import cancel_unsent, withdraw
 from service.peers import ENCOURAGEMENT_TIME, add_schedule, companion_time
 from service.quiet_hours import allowed_window, check_times
-from service.recurrence import ScheduleError, next_occurrence, parse_days, parse_times, recurrence
+from service.recurrence import (
+    ScheduleError,
+    next_occurrence,
+    parse_days,
+    parse_times,
+    recurrence,
+    schedule_shape,
+)
 from service.settings import Settings
 
 MAX_GOAL_CHARS = 160
@@ -183,3 +191,46 @@ def set_encouragement(
         add_schedule(
             session, goals[0], cadence, at, peer.timezone, now, window, kind="encouragement"
         )
+
+
+# --- telling the peer about a goal --------------------------------------------------------
+
+
+def goal_news_values(goal: Goal, changed: bool) -> dict:
+    checkin = next((s for s in goal.schedules if s.kind == "checkin" and s.active), None)
+    shape = schedule_shape(checkin.days, checkin.times) if checkin is not None else None
+    return {"goal": goal.text, "schedule": shape, "changed": changed}
+
+
+def goal_news_preview(settings: Settings, peer: Peer, goal: Goal, changed: bool) -> RenderedMessage:
+    """The text :func:`tell_peer_about_goal` would send, for the specialist to read first."""
+    values = base_context(peer, settings) | goal_news_values(goal, changed)
+    return render_template("goal_news", peer.language, values)
+
+
+def tell_peer_about_goal(
+    session: Session,
+    settings: Settings,
+    peer: Peer,
+    goal: Goal,
+    changed: bool,
+    specialist_id: int,
+    now: datetime,
+) -> OutboundMessage:
+    """Plan the text that tells the peer about a goal added or changed with them (sent
+    like a specialist's own text: never after STOP)."""
+    if peer.consent != OPTED_IN:
+        raise PlanError("this peer has opted out: nothing can be sent until they text START")
+    if not goal.active:
+        raise PlanError("that goal is no longer active")
+    rendered = render_message(
+        session, "goal_news", peer, settings, **goal_news_values(goal, changed)
+    )
+    message = OutboundMessage(
+        peer_id=peer.id, to_phone=peer.phone, kind="goal_news", goal_id=goal.id,
+        body=rendered.body, template=rendered.template, status=PLANNED, due_at=now,
+        sent_by=specialist_id, created_at=now,
+    )  # fmt: skip
+    session.add(message)
+    session.flush()
+    return message

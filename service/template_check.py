@@ -103,6 +103,7 @@ VARIABLES: dict[str, list[Any]] = {
     "until": [WHEN],
     "at": [WHEN],
     "already": [True, False],
+    "changed": [True, False],
     "time": ["19:30"],
     "start": ["08:00"],
     "end": ["20:00"],

@@ -81,6 +81,7 @@ from service.web.peer_forms import (
     read_enrolment,
     sentence,
 )
+from service.web.plan_views import goal_news_offer
 
 bp = Blueprint("dashboard", __name__)
 REPLY_WINDOW = timedelta(days=ANSWER_WITHIN)  # the program report's: a day to answer
@@ -363,6 +364,7 @@ def peer_page(peer_id: int):
             if current_user.is_admin
             else [],
             "in_window": quiet_hours.allows(runtime().settings, peer, now),
+            "goal_news": goal_news_offer(peer, request.args),
         }
         return render_template("peer.html", **context)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from service import plans
-from service.models import Goal, Peer
+from service import plans, queueing
+from service.models import OPTED_IN, Goal, Peer
 from service.quiet_hours import allowed_window
 from service.web import runtime
 from service.web.caseload import audit, peer_or_404
@@ -31,8 +31,13 @@ def goal_of(peer: Peer, goal_id: int) -> Goal:
     return goal
 
 
-def change(peer_id: int, action: Callable[[Session, Peer], str]) -> Response:
-    """Run one plan change in a transaction; flash its message or the reason it failed."""
+def change(
+    peer_id: int, action: Callable[[Session, Peer], str], announce: dict | None = None
+) -> Response:
+    """Run one plan change in a transaction; flash its message or the reason it failed.
+
+    ``announce``: filled by the action with the goal it added or changed, so the peer
+    page offers to tell the peer, showing the text first."""
     rt = runtime()
     try:
         with rt.session_factory() as session, session.begin():
@@ -40,6 +45,10 @@ def change(peer_id: int, action: Callable[[Session, Peer], str]) -> Response:
         flash(message, "status")
     except plans.PlanError as error:
         flash(f"Not changed: {error}.", "error")
+        announce = None
+    if announce:
+        target = url_for("dashboard.peer_page", peer_id=peer_id, **announce) + "#tell-peer"
+        return redirect(target, code=303)
     return redirect(url_for("dashboard.peer_page", peer_id=peer_id) + "#plan", code=303)
 
 
@@ -56,9 +65,11 @@ def add_goal(peer_id: int) -> Response:
         )
         session.flush()
         audit(session, "goal added", peer.id, goal=goal.text, days=days, times=times)
+        announce.update(announce=goal.id)
         return f"Goal added: {goal.text}"
 
-    return change(peer_id, act)
+    announce: dict = {}
+    return change(peer_id, act, announce)
 
 
 @bp.post("/peers/<int:peer_id>/goals/<int:goal_id>")
@@ -75,13 +86,16 @@ def edit_goal(peer_id: int, goal_id: int) -> Response:
         )
         after = (goal.text, *(plans.schedule_fields(goal)))
         audit(session, "goal changed", peer.id, goal_id=goal.id, before=before, after=after)
+        if after != before:
+            announce.update(announce=goal.id, changed=1)
         return (
             "Check-in times changed; texts already planned for the old times are cancelled."
             if moved
             else "Goal saved."
         )
 
-    return change(peer_id, act)
+    announce: dict = {}
+    return change(peer_id, act, announce)
 
 
 @bp.post("/peers/<int:peer_id>/goals/<int:goal_id>/<any(pause, resume, remove):verb>")
@@ -121,3 +135,38 @@ def encouragement(peer_id: int) -> Response:
         )
 
     return change(peer_id, act)
+
+
+@bp.post("/peers/<int:peer_id>/goals/<int:goal_id>/tell")
+@login_required
+def tell_peer(peer_id: int, goal_id: int) -> Response:
+    """Send the peer the text the page previewed: their goal, added or changed with them."""
+    rt = runtime()
+    changed = request.form.get("changed") == "1"
+    try:
+        with rt.session_factory() as session, session.begin():
+            peer = peer_or_404(session, peer_id)
+            goal = goal_of(peer, goal_id)
+            message = plans.tell_peer_about_goal(
+                session, rt.settings, peer, goal, changed, current_user.id, rt.now()
+            )
+            audit(session, "goal told to peer", peer.id, goal_id=goal.id, message=message.id)
+            due = [(message.id, message.due_at)]
+    except plans.PlanError as error:
+        flash(f"Not sent: {error}.", "error")
+        return redirect(url_for("dashboard.peer_page", peer_id=peer_id) + "#plan", code=303)
+    queueing.enqueue_sends(rt, due)
+    flash("The text about the goal is on its way.", "status")
+    return redirect(url_for("dashboard.peer_page", peer_id=peer_id) + "#plan", code=303)
+
+
+def goal_news_offer(peer: Peer, args: dict) -> dict | None:
+    """What the peer page shows after a goal was added or changed: the text it would send."""
+    raw = str(args.get("announce") or "")
+    goal_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    goal = next((g for g in peer.goals if g.id == goal_id and g.active), None)
+    if goal is None or peer.consent != OPTED_IN:
+        return None
+    changed = args.get("changed") == "1"
+    preview = plans.goal_news_preview(runtime().settings, peer, goal, changed)
+    return {"goal": goal, "changed": changed, "text": preview.body}
