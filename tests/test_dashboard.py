@@ -416,3 +416,23 @@ def test_every_page_links_its_favicon(client):
         assert (response.status_code, response.mimetype) == (200, "image/svg+xml")
         svg = ElementTree.fromstring(response.get_data())
     assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+
+
+def test_times_on_the_peer_page_are_in_the_specialists_own_zone_never_bare_utc(
+    client, runtime, specialist, peer
+):
+    from zoneinfo import ZoneInfo
+
+    from service.models import ConsentEvent, Specialist
+
+    with runtime.session_factory() as session, session.begin():
+        session.get(Specialist, specialist).timezone = "America/Chicago"
+    sign_in(client)
+    page = client.get(f"/peers/{peer}").get_data(as_text=True)
+    with runtime.session_factory() as session:
+        consented = session.scalar(
+            select(ConsentEvent.created_at).where(ConsentEvent.peer_id == peer)
+        )
+    chicago = consented.astimezone(ZoneInfo("America/Chicago"))
+    assert chicago.strftime("%Y-%m-%d %H:%M") + " " + chicago.tzname() in page
+    assert " UTC" not in page

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -211,6 +211,16 @@ def count_peers_needing_attention() -> None:
 @bp.app_context_processor
 def navigation_counts() -> dict[str, Any]:
     return {"attention_count": g.get("attention_count")}
+
+
+@bp.app_template_filter("yours")
+def in_your_zone(moment: datetime | None, pattern: str = "%b %d %H:%M %Z") -> str:
+    """A stored moment in the signed-in person's own zone, named ("Dec 01 09:30 EST");
+    UTC for a page nobody is signed in to (an alert's email link)."""
+    if moment is None:
+        return ""
+    zone = ZoneInfo(current_user.timezone) if current_user.is_authenticated else UTC
+    return moment.astimezone(zone).strftime(pattern)
 
 
 def flag_summary(session: Session) -> dict[str, int]:
