@@ -436,3 +436,19 @@ def test_times_on_the_peer_page_are_in_the_specialists_own_zone_never_bare_utc(
     chicago = consented.astimezone(ZoneInfo("America/Chicago"))
     assert chicago.strftime("%Y-%m-%d %H:%M") + " " + chicago.tzname() in page
     assert " UTC" not in page
+
+
+@pytest.mark.parametrize(
+    ("days", "times", "words"),
+    [
+        ("daily", "09:00", "every day at 09:00"),
+        ("mon,thu", "18:00,19:30", "Mondays and Thursdays at 18:00 and 19:30"),
+        ("mon,wed,fri", "10:00", "Mondays, Wednesdays and Fridays at 10:00"),
+        ("3x-week", "12:00", "3 times a week at 12:00"),
+        ("2x-week", "12:30", "twice a week at 12:30"),
+    ],
+)
+def test_a_schedule_is_shown_in_plain_words_not_codes(days, times, words):
+    from service.web.peer_forms import schedule_in_words
+
+    assert schedule_in_words("checkin", days, times) == f"Check-ins: {words}"

@@ -76,9 +76,11 @@ from service.web.caseload import (
 )
 from service.web.peer_forms import (
     WEEKDAY_LABELS,
+    days_in_words,
     form_context,
     goal_form,
     read_enrolment,
+    schedule_in_words,
     sentence,
 )
 from service.web.plan_views import goal_news_offer
@@ -375,6 +377,8 @@ def peer_page(peer_id: int):
             else [],
             "in_window": quiet_hours.allows(runtime().settings, peer, now),
             "goal_news": goal_news_offer(peer, request.args),
+            "schedule_in_words": schedule_in_words,
+            "days_in_words": days_in_words,
         }
         return render_template("peer.html", **context)
 

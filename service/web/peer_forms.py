@@ -387,3 +387,32 @@ def form_context(
         "summary_days": SUMMARY_LABELS,
         "consent_methods": CONSENT_METHODS,
     }
+
+
+# --- a stored schedule in plain words, for the peer page ------------------------------
+
+SCHEDULE_KINDS = {"checkin": "Check-ins", "encouragement": "Encouragement",
+                  "summary": "Weekly summary"}  # fmt: skip
+DAY_NAMES = {"mon": "Mondays", "tue": "Tuesdays", "wed": "Wednesdays", "thu": "Thursdays",
+             "fri": "Fridays", "sat": "Saturdays", "sun": "Sundays"}  # fmt: skip
+DAY_WORDS = {"daily": "every day", "weekdays": "weekdays", "weekends": "weekends",
+             "1x-week": "once a week", "2x-week": "twice a week", "off": "off"}  # fmt: skip
+
+
+def in_words(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def days_in_words(days: str) -> str:
+    """ "mon,wed" -> "Mondays and Wednesdays"; "3x-week" -> "3 times a week"."""
+    if days in DAY_WORDS:
+        return DAY_WORDS[days]
+    if days.endswith("x-week"):
+        return f"{days.removesuffix('x-week')} times a week"
+    return in_words([DAY_NAMES.get(day, day) for day in days.split(",")])
+
+
+def schedule_in_words(kind: str, days: str, times: str) -> str:
+    """A schedule as the peer page shows it: "Check-ins: weekdays at 09:00 and 18:30"."""
+    label = SCHEDULE_KINDS.get(kind, kind)
+    return f"{label}: {days_in_words(days)} at {in_words(times.split(','))}"

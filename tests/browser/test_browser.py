@@ -66,7 +66,7 @@ def test_enrol_text_reply_and_see_a_crisis_first(page, service):
     page.get_by_label("The peer agreed to receive these texts today").check()
     page.get_by_role("button", name="Enrol and send the welcome text").click()
     expect(page.get_by_role("heading", name="Riley")).to_be_visible()
-    expect(page.get_by_text("checkin: weekdays at 12:00")).to_be_visible()
+    expect(page.get_by_text("Check-ins: weekdays at 12:00")).to_be_visible()
     peer_url = page.url
 
     page.get_by_role("link", name="SMS simulator").click()

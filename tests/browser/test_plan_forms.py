@@ -81,7 +81,7 @@ def test_enrol_with_plain_choices_then_change_the_number(page, service):
     page.get_by_label("Second time (optional)").fill("16:30")
     page.get_by_label("The peer agreed to receive these texts today").check()
     page.get_by_role("button", name="Enrol and send the welcome text").click()
-    expect(page.get_by_text("checkin: 3x-week at 10:00,16:30")).to_be_visible()
+    expect(page.get_by_text("Check-ins: 3 times a week at 10:00 and 16:30")).to_be_visible()
     expect(page.locator("main p", has_text=" · English · ")).to_contain_text("America/New_York")
 
     page.get_by_role("link", name="Edit details").click()
