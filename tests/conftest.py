@@ -61,8 +61,24 @@ def redis_url(redis_server: EmbeddedRedis) -> Iterator[str]:
     yield redis_server.url
 
 
-# PEERNUDGE_TEST_DATABASE=postgresql runs every test on PostgreSQL (CI does both).
+# PEERNUDGE_TEST_DATABASE=postgresql runs the tests on PostgreSQL (CI does both passes).
 TEST_DATABASE = os.environ.get("PEERNUDGE_TEST_DATABASE", "sqlite")
+# Modules that touch no database (the reader, the templates, pure helpers) run in the
+# SQLite pass only: the PostgreSQL pass deselects them rather than repeat them.
+DATABASE_FREE = {
+    "test_architecture", "test_makefile", "test_passwords", "test_phones",
+    "test_request_input", "test_templates", "test_understanding",
+    "test_understanding_commands", "test_understanding_corpus", "test_understanding_model",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if TEST_DATABASE == "sqlite":
+        return
+    repeated = [item for item in items if item.module.__name__.rsplit(".", 1)[-1] in DATABASE_FREE]
+    if repeated:
+        config.hook.pytest_deselected(items=repeated)
+        items[:] = [item for item in items if item not in repeated]
 
 
 @pytest.fixture
