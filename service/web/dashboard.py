@@ -221,7 +221,7 @@ def in_your_zone(moment: datetime | None, pattern: str = "%b %d %H:%M %Z") -> st
     UTC for a page nobody is signed in to (an alert's email link)."""
     if moment is None:
         return ""
-    zone = ZoneInfo(current_user.timezone) if current_user.is_authenticated else UTC
+    zone = specialist_zone() if current_user.is_authenticated else UTC
     return moment.astimezone(zone).strftime(pattern)
 
 
