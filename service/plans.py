@@ -43,7 +43,9 @@ class PlanError(ValueError):
 
 def goal_text(raw: str) -> str:
     text = " ".join((raw or "").split())
-    if not text or len(text) > MAX_GOAL_CHARS:
+    if not text:
+        raise PlanError("write the goal, in the peer's words")
+    if len(text) > MAX_GOAL_CHARS:
         raise PlanError(f"a goal of at most {MAX_GOAL_CHARS} characters, in the peer's words")
     return text
 

@@ -541,18 +541,67 @@ def test_a_goal_form_shows_its_days_and_times_as_choices(client, runtime, specia
     )
 
 
-def test_a_goal_change_with_no_day_ticked_says_so_and_changes_nothing(client, runtime, peer):
+def test_a_goal_change_with_no_day_ticked_says_so_beside_the_days_and_changes_nothing(
+    client, runtime, peer
+):
     sign_in(client)
     with runtime.session_factory() as session:
         goal_id = session.get(Peer, peer).goals[0].id
     response = client.post(
         f"/peers/{peer}/goals/{goal_id}",
-        data={"csrf_token": token(client, f"/peers/{peer}"), "text": "walk",
-              "days_choice": "chosen", "time_1": "09:00"},
-        follow_redirects=True,
+        data={"csrf_token": token(client, f"/peers/{peer}"), "text": "walk the dog",
+              "days_choice": "chosen", "time_1": "10:45"},
     )  # fmt: skip
-    assert "Not changed: Tick at least one day of the week." in response.get_data(as_text=True)
+    assert response.status_code == 400
+    page = Page(response.get_data(as_text=True))
+    prefix = f"g{goal_id}-"
+    assert page.links == [f"#{prefix}days-daily"]
+    assert page.message("days") == "Problem: Tick at least one day of the week."
+    # the form is open again with what was typed, not the saved goal
+    assert page.by_id[f"text-{goal_id}"]["value"] == "walk the dog"
+    assert "checked" in page.by_id[f"{prefix}days-chosen"]
+    assert page.by_id[f"{prefix}time_1"]["value"] == "10:45"
     assert checkin_of(runtime, "+12125550134").days == "daily"
+    with runtime.session_factory() as session:
+        assert session.get(Peer, peer).goals[0].text != "walk the dog"
+
+
+def test_a_new_goal_with_three_mistakes_shows_all_three_at_once(client, runtime, peer):
+    sign_in(client)
+    response = client.post(
+        f"/peers/{peer}/goals",
+        data={"csrf_token": token(client, f"/peers/{peer}"), "text": "   ",
+              "days_choice": "per_week", "per_week": "9", "time_1": "23:15"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    page = Page(response.get_data(as_text=True))
+    # one summary link per problem, in page order, to the add form's own fields
+    assert page.links == ["#new-text", "#new-days-daily", "#new-time_1"]
+    for field, control in [("text", "new-text"), ("time_1", "new-time_1")]:
+        assert page.message(field), field
+        assert page.by_id[control]["aria-invalid"] == "true"
+        assert f"{field}-error" in page.by_id[control]["aria-describedby"]
+    assert "23:15" in page.message("time_1")
+    assert page.by_id["new-per_week"]["value"] == "9"
+    assert page.by_id["new-time_1"]["value"] == "23:15"
+    assert "<title>Problem:" in page.html
+    with runtime.session_factory() as session:
+        assert len([g for g in session.get(Peer, peer).goals if g.active]) == 1
+
+
+def test_a_goal_the_plan_cannot_take_says_why_at_the_form(client, runtime, peer):
+    sign_in(client)
+    csrf = token(client, f"/peers/{peer}")
+    fields = {"csrf_token": csrf, "days_choice": "daily", "time_1": "12:00"}
+    for number in range(4):  # the peer has one goal; five is the most
+        added = client.post(f"/peers/{peer}/goals", data={**fields, "text": f"goal {number}"})
+        assert added.status_code == 303
+    response = client.post(f"/peers/{peer}/goals", data={**fields, "text": "one too many"})
+    assert response.status_code == 400
+    page = Page(response.get_data(as_text=True))
+    assert page.links == ["#new-goal-form"]
+    assert "at most 5 goals" in page.message("form")
+    assert page.by_id["new-text"]["value"] == "one too many"
 
 
 def test_a_new_encouragement_cadence_keeps_the_chosen_time(client, runtime, specialist):

@@ -84,7 +84,7 @@ def test_the_held_welcome_is_in_next_planned_texts_in_both_zones(client, night, 
     sign_in(client)
     page = client.get(f"/peers/{peer}").get_data(as_text=True)
     first = planned_rows(page)[0]
-    assert first.startswith("Mon Jun 15, 08:00 Mon Jun 15, 13:00 welcome")
+    assert first.startswith("Mon Jun 15, 08:00 Mon Jun 15, 13:00 Welcome")
     assert "waiting for Sam's hours, 08:00-20:00" in first
 
 
@@ -107,7 +107,7 @@ def test_enrolling_in_the_day_says_the_welcome_is_on_its_way(client, specialist)
 def test_after_stop_no_planned_text_shows_as_live(client, runtime, peer):
     sign_in(client)
     live = planned_rows(client.get(f"/peers/{peer}").get_data(as_text=True))
-    assert any("checkin: take a 20 minute walk" in row for row in live)
+    assert any("Check-in: take a 20 minute walk" in row for row in live)
     assert not any("not sent" in row for row in live)
     post_text(client, inbound_form("STOP"))
     rows = planned_rows(client.get(f"/peers/{peer}").get_data(as_text=True))

@@ -59,7 +59,8 @@ def test_adding_a_goal_gives_it_a_check_in_schedule_and_an_audit_entry(owner, ru
 def test_a_time_outside_the_allowed_hours_is_refused_with_the_reason(owner, runtime, peer):
     page = post(owner, peer, "/goals", text="stretch", days="daily", times="22:30")
     text = page.get_data(as_text=True)
-    assert "Not changed" in text and "22:30 is outside the hours" in text and "08:00-20:00" in text
+    assert page.status_code == 400
+    assert "22:30 is outside the hours" in text and "08:00-20:00" in text
     assert len(goals(runtime, peer)) == 1
 
 

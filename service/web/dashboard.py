@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,12 +79,12 @@ from service.web.peer_forms import (
     WEEKDAY_LABELS,
     days_in_words,
     form_context,
+    goal_anchors,
     goal_form,
     read_enrolment,
     schedule_in_words,
     sentence,
 )
-from service.web.plan_views import goal_news_offer
 
 bp = Blueprint("dashboard", __name__)
 REPLY_WINDOW = timedelta(days=ANSWER_WITHIN)  # the program report's: a day to answer
@@ -328,9 +329,29 @@ def specialist_zone() -> ZoneInfo:
     return ZoneInfo(current_user.timezone)
 
 
+@dataclass(frozen=True)
+class GoalProblems:
+    """A goal form that could not be saved: which form, its problems, what was typed."""
+
+    prefix: str  # "new-" for the add form, "g<goal id>-" for a goal's own
+    errors: dict[str, str]
+    values: MultiDict
+
+    @property
+    def anchors(self) -> dict[str, str]:
+        return goal_anchors(self.prefix, self.errors)
+
+
 @bp.get("/peers/<int:peer_id>")
 @login_required
 def peer_page(peer_id: int):
+    return render_peer_page(peer_id)
+
+
+def render_peer_page(
+    peer_id: int, goal_problems: GoalProblems | None = None, status: int = 200
+) -> tuple[str, int]:
+    """The peer page; with ``goal_problems``, that goal form open with its errors."""
     now = runtime().now()
     with runtime().session_factory() as session:
         peer = alerted_peer_or_404(session, peer_id)
@@ -376,11 +397,24 @@ def peer_page(peer_id: int):
             if current_user.is_admin
             else [],
             "in_window": quiet_hours.allows(runtime().settings, peer, now),
-            "goal_news": goal_news_offer(peer, request.args),
+            "goal_news": None if goal_problems else goal_news_offer(peer, request.args),
+            "goal_problems": goal_problems,
             "schedule_in_words": schedule_in_words,
             "days_in_words": days_in_words,
         }
-        return render_template("peer.html", **context)
+        return render_template("peer.html", **context), status
+
+
+def goal_news_offer(peer: Peer, args: Any) -> dict | None:
+    """What the peer page shows after a goal was added or changed: the text it would send."""
+    raw = str(args.get("announce") or "")
+    goal_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    goal = next((g for g in peer.goals if g.id == goal_id and g.active), None)
+    if goal is None or peer.consent != OPTED_IN:
+        return None
+    changed = args.get("changed") == "1"
+    preview = plans.goal_news_preview(runtime().settings, peer, goal, changed)
+    return {"goal": goal, "changed": changed, "text": preview.body}
 
 
 def flag_history(session: Session, peer: Peer) -> dict[str, Any]:

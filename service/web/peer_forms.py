@@ -35,7 +35,7 @@ from service.peers import (
     common_zones,
 )
 from service.phones import timezone_for_number
-from service.plans import CADENCES, PlanError, schedule_fields
+from service.plans import CADENCES, goal_text, schedule_fields
 from service.quiet_hours import check_times, hours_problem, narrowed_window
 from service.recurrence import (
     WEEKDAYS,
@@ -53,7 +53,7 @@ SUMMARY_DAYS = (*WEEKDAYS, "off")
 TIME_FIELDS = ("time_1", "time_2", "time_3")  # the third is shown only for a goal that has one
 # The page order of the fields: the error summary lists problems in this order.
 FIELD_ORDER = (
-    "name", "phone", "timezone", "language", "goal", "days", "per_week", "time_1", "time_2",
+    "name", "phone", "timezone", "language", "goal", "text", "days", "per_week", "time_1", "time_2",
     "time_3",
     "encouragement", "encouragement_time", "summary_day", "summary_time", "window_start",
     "window_end", "strengths", "reasons", "consent", "consent_method", "form",
@@ -236,14 +236,31 @@ def read_times(reading: Reading, form: MultiDict, window: tuple[time, time]) -> 
     return ",".join(t for t in times if t) if all(times) else None
 
 
-def read_schedule(form: MultiDict, window: tuple[time, time]) -> tuple[str, str]:
-    """A goal form's days and times (plain choices or the old text fields), normalised;
-    PlanError with every problem."""
+@dataclass
+class GoalFields:
+    text: str
+    days: str
+    times: str
+
+
+def read_goal(form: MultiDict, window: tuple[time, time]) -> tuple[GoalFields | None, dict]:
+    """A goal form's words, days and times (plain choices or the old text fields),
+    normalised; or None with every problem, by field, in page order."""
     reading = Reading()
+    refuse_unstorable(form, reading)
+    text = reading.check("text", goal_text, form.get("text", ""))
     days, times = read_days(reading, form), read_times(reading, form, window)
-    if reading.errors or days is None or times is None:
-        raise PlanError(" ".join(reading.ordered().values()).rstrip("."))
-    return days, times
+    if reading.errors or text is None or days is None or times is None:
+        return None, reading.ordered()
+    return GoalFields(text, days, times), {}
+
+
+def goal_anchors(prefix: str, errors: dict) -> dict[str, str]:
+    """Where each summary link of a goal form goes: its fields' ids carry the form's
+    prefix ("new-" or "g<goal id>-"); a problem with no field of its own, the form."""
+    own = {"text": "new-text" if prefix == "new-" else f"text-{prefix[1:-1]}",
+           "form": prefix + "goal-form"}  # fmt: skip
+    return {name: own.get(name) or prefix + ANCHORS.get(name, name) for name in errors}
 
 
 def goal_form(goal: Goal) -> MultiDict:

@@ -1,7 +1,8 @@
 """Dashboard forms for a peer's plan: add, change, pause, resume and remove goals, and
 the encouragement cadence. Each change is audited and redirects back to the peer page
-with a message saying what happened (or why it could not). Days and times come as plain
-choices and time fields (or the older text fields), read by :mod:`service.web.peer_forms`.
+with a message saying what happened; a goal form that cannot be saved shows the peer page
+again with each problem beside its field. Days and times come as plain choices and time
+fields (or the older text fields), read by :mod:`service.web.peer_forms`.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from service import plans, queueing
-from service.models import OPTED_IN, Goal, Peer
+from service.models import Goal, Peer
 from service.quiet_hours import allowed_window
+from service.settings import Settings
 from service.web import runtime
 from service.web.caseload import audit, peer_or_404
-from service.web.peer_forms import read_schedule
+from service.web.dashboard import GoalProblems, render_peer_page
+from service.web.peer_forms import GoalFields, read_goal, sentence
 
 bp = Blueprint("plans", __name__)
 GOAL_ACTIONS = {"pause": "goal paused", "resume": "goal resumed", "remove": "goal removed"}
@@ -31,19 +35,36 @@ def goal_of(peer: Peer, goal_id: int) -> Goal:
     return goal
 
 
+class GoalFormProblems(plans.PlanError):
+    """A goal form's problems, by field: the peer page is shown again with them."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
 def change(
-    peer_id: int, action: Callable[[Session, Peer], str], announce: dict | None = None
-) -> Response:
+    peer_id: int,
+    action: Callable[[Session, Peer], str],
+    announce: dict | None = None,
+    form_prefix: str | None = None,
+) -> Response | tuple[str, int]:
     """Run one plan change in a transaction; flash its message or the reason it failed.
 
     ``announce``: filled by the action with the goal it added or changed, so the peer
-    page offers to tell the peer, showing the text first."""
+    page offers to tell the peer, showing the text first. ``form_prefix``: the goal form
+    it came from ("new-", "g<id>-"); a refused change shows the peer page again with
+    every problem beside its field in that form and what was typed kept."""
     rt = runtime()
     try:
         with rt.session_factory() as session, session.begin():
             message = action(session, peer_or_404(session, peer_id))
         flash(message, "status")
     except plans.PlanError as error:
+        if form_prefix is not None:
+            errors = getattr(error, "errors", None) or {"form": sentence(str(error))}
+            problems = GoalProblems(form_prefix, errors, request.form)
+            return render_peer_page(peer_id, goal_problems=problems, status=400)
         flash(f"Not changed: {error}.", "error")
         announce = None
     if announce:
@@ -52,37 +73,42 @@ def change(
     return redirect(url_for("dashboard.peer_page", peer_id=peer_id) + "#plan", code=303)
 
 
+def goal_fields(form: MultiDict, settings: Settings, peer: Peer) -> GoalFields:
+    fields, errors = read_goal(form, allowed_window(settings, peer))
+    if fields is None:
+        raise GoalFormProblems(errors)
+    return fields
+
+
 @bp.post("/peers/<int:peer_id>/goals")
 @login_required
-def add_goal(peer_id: int) -> Response:
+def add_goal(peer_id: int) -> Response | tuple[str, int]:
     form = request.form
 
     def act(session: Session, peer: Peer) -> str:
         rt = runtime()
-        days, times = read_schedule(form, allowed_window(rt.settings, peer))
-        goal = plans.add_goal(
-            session, rt.settings, peer, form.get("text", ""), days, times, rt.now()
-        )
+        new = goal_fields(form, rt.settings, peer)
+        goal = plans.add_goal(session, rt.settings, peer, new.text, new.days, new.times, rt.now())
         session.flush()
-        audit(session, "goal added", peer.id, goal=goal.text, days=days, times=times)
+        audit(session, "goal added", peer.id, goal=goal.text, days=new.days, times=new.times)
         announce.update(announce=goal.id)
         return f"Goal added: {goal.text}"
 
     announce: dict = {}
-    return change(peer_id, act, announce)
+    return change(peer_id, act, announce, form_prefix="new-")
 
 
 @bp.post("/peers/<int:peer_id>/goals/<int:goal_id>")
 @login_required
-def edit_goal(peer_id: int, goal_id: int) -> Response:
+def edit_goal(peer_id: int, goal_id: int) -> Response | tuple[str, int]:
     form = request.form
 
     def act(session: Session, peer: Peer) -> str:
         rt, goal = runtime(), goal_of(peer, goal_id)
         before = (goal.text, *(plans.schedule_fields(goal)))
-        days, times = read_schedule(form, allowed_window(rt.settings, peer))
+        new = goal_fields(form, rt.settings, peer)
         moved = plans.change_goal(
-            session, rt.settings, goal, form.get("text", ""), days, times, rt.now()
+            session, rt.settings, goal, new.text, new.days, new.times, rt.now()
         )
         after = (goal.text, *(plans.schedule_fields(goal)))
         audit(session, "goal changed", peer.id, goal_id=goal.id, before=before, after=after)
@@ -95,7 +121,7 @@ def edit_goal(peer_id: int, goal_id: int) -> Response:
         )
 
     announce: dict = {}
-    return change(peer_id, act, announce)
+    return change(peer_id, act, announce, form_prefix=f"g{goal_id}-")
 
 
 @bp.post("/peers/<int:peer_id>/goals/<int:goal_id>/<any(pause, resume, remove):verb>")
@@ -158,15 +184,3 @@ def tell_peer(peer_id: int, goal_id: int) -> Response:
     queueing.enqueue_sends(rt, due)
     flash("The text about the goal is on its way.", "status")
     return redirect(url_for("dashboard.peer_page", peer_id=peer_id) + "#plan", code=303)
-
-
-def goal_news_offer(peer: Peer, args: dict) -> dict | None:
-    """What the peer page shows after a goal was added or changed: the text it would send."""
-    raw = str(args.get("announce") or "")
-    goal_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
-    goal = next((g for g in peer.goals if g.id == goal_id and g.active), None)
-    if goal is None or peer.consent != OPTED_IN:
-        return None
-    changed = args.get("changed") == "1"
-    preview = plans.goal_news_preview(runtime().settings, peer, goal, changed)
-    return {"goal": goal, "changed": changed, "text": preview.body}

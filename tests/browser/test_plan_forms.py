@@ -3,7 +3,8 @@
 A form with mistakes comes back with the error summary focused, a link to each field
 (following one puts the cursor there), each field marked and described by its message,
 what was typed kept, and nothing scrolling sideways. Then the peer is enrolled with
-plain choices, and their number changed on the details form (consent asked again).
+plain choices, a goal is added (first with a mistake, shown the same way), and their
+number is changed on the details form (consent asked again).
 """
 
 from __future__ import annotations
@@ -83,6 +84,24 @@ def test_enrol_with_plain_choices_then_change_the_number(page, service):
     page.get_by_role("button", name="Enrol and send the welcome text").click()
     expect(page.get_by_text("Check-ins: 3 times a week at 10:00 and 16:30")).to_be_visible()
     expect(page.locator("main p", has_text=" · English · ")).to_contain_text("America/New_York")
+
+    # a goal added later, with a mistake: the add form comes back open, the problem beside it
+    page.get_by_text("Add a goal").click()
+    page.locator("#new-text").fill("call my sister")
+    page.locator("#new-days-chosen").check()
+    page.locator("#new-time_1").fill("18:00")
+    page.get_by_role("button", name="Add goal").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(page.locator("#days-error")).to_contain_text("Tick at least one day")
+    expect(page.locator("#new-text")).to_have_value("call my sister")
+    assert sideways_scroll(page) <= 0, "the peer page with a goal form's errors scrolls sideways"
+    summary.get_by_role("link", name="Tick at least one day").click()
+    expect(page.locator("#new-days-daily")).to_be_focused()
+    page.locator("#new-weekday-thu").check()
+    page.get_by_role("button", name="Add goal").click()
+    expect(page.get_by_text("Goal added: call my sister")).to_be_visible()
+    expect(page.get_by_text("Check-ins: Thursdays at 18:00")).to_be_visible()
 
     page.get_by_role("link", name="Edit details").click()
     expect(page.get_by_role("heading", name="details")).to_be_visible()
