@@ -26,6 +26,9 @@ run: $(STAMP)
 
 # The databases the whole suite runs on, one after the other (CI: "sqlite postgresql").
 TEST_DATABASES ?= sqlite
+# pytest processes per pass (pytest-xdist; each has its own Redis and PostgreSQL server).
+# Many tests wait on real processes, so two share a 2-core machine well; 0 runs in one.
+TEST_WORKERS ?= 2
 
 ## Install the test dependencies into .venv and run the whole suite.
 test: $(STAMP)
@@ -34,7 +37,7 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	@for database in $(TEST_DATABASES); do \
 	  echo "== the whole suite on $$database =="; \
-	  PEERNUDGE_TEST_DATABASE=$$database $(BIN)/python -m pytest || exit 1; \
+	  PEERNUDGE_TEST_DATABASE=$$database $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal || exit 1; \
 	done
 
 format: $(STAMP)
