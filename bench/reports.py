@@ -14,16 +14,20 @@ costs).
 
 Run: .venv/bin/python -m bench.reports [--peers 100000] [--days 365]
      [--postgres | --database-url postgresql+psycopg://...]   (a scratch database)
+     [--by-figure 30]   (instead: where one build of the page for the last 30 days
+                         spends its time, by the report function that ran each query)
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 
 from bench.common import header, runtime_for, scratch_settings, table
 from bench.planner import reset
@@ -168,18 +172,7 @@ def goal_row(i: int, start: datetime, days: int) -> dict:
 
 def build_page(runtime, report_range: reports.ReportRange, specialist: int | None) -> float:
     """Seconds to compute every figure, table and chart of the page (median of REPEATS)."""
-    times = []
-    for _ in range(REPEATS):
-        started = time.perf_counter()
-        with runtime.session_factory() as session:
-            report = reports.Report.build(
-                session, runtime.settings, report_range, specialist, NOW, NOW.date()
-            )
-            figures = reports.summary(report)
-        program.tables(figures)
-        program.charts(figures)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    return statistics.median(build_once(runtime, report_range, specialist) for _ in range(REPEATS))
 
 
 def bare_count(runtime, report_range: reports.ReportRange) -> float:
@@ -198,7 +191,61 @@ def bare_count(runtime, report_range: reports.ReportRange) -> float:
     return statistics.median(times)
 
 
-def run(database_url: str | None, peers: int, days: int) -> list[dict]:
+def by_figure(runtime, report_range: reports.ReportRange, specialist: int | None) -> list[dict]:
+    """One build of the page, each query's time charged to the report function that ran it."""
+    spent: dict[str, float] = defaultdict(float)
+    queries: dict[str, int] = defaultdict(int)
+    started_at: list[float] = []
+
+    def caller() -> str:
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code.co_filename == reports.__file__ and frame.f_code.co_name not in (
+                "count",
+                "grouped",
+            ):
+                return frame.f_code.co_name
+            frame = frame.f_back
+        return "(elsewhere)"
+
+    def before(*_args) -> None:
+        started_at.append(time.perf_counter())
+
+    def after(*_args) -> None:
+        name = caller()
+        spent[name] += time.perf_counter() - started_at.pop()
+        queries[name] += 1
+
+    event.listen(runtime.engine, "before_cursor_execute", before)
+    event.listen(runtime.engine, "after_cursor_execute", after)
+    try:
+        total = build_once(runtime, report_range, specialist)
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", before)
+        event.remove(runtime.engine, "after_cursor_execute", after)
+    ranked = sorted(spent.items(), key=lambda item: -item[1])
+    rows = [
+        {"report function": name, "queries": queries[name], "seconds": f"{seconds:.2f}"}
+        for name, seconds in ranked
+    ]
+    return [*rows, {"report function": "whole page", "queries": "", "seconds": f"{total:.2f}"}]
+
+
+def build_once(runtime, report_range: reports.ReportRange, specialist: int | None) -> float:
+    started = time.perf_counter()
+    with runtime.session_factory() as session:
+        report = reports.Report.build(
+            session, runtime.settings, report_range, specialist, NOW, NOW.date()
+        )
+        figures = reports.summary(report)
+    program.tables(figures)
+    program.charts(figures)
+    return time.perf_counter() - started
+
+
+def run(
+    database_url: str | None, peers: int, days: int, figure_days: int | None = None
+) -> list[dict]:
     overrides = {"database_url": database_url} if database_url else {}
     rows = []
     with scratch_settings(**overrides) as settings:
@@ -212,6 +259,11 @@ def run(database_url: str | None, peers: int, days: int) -> list[dict]:
             f"{time.perf_counter() - started:.0f} s"
         )
         today = NOW.date()
+        if figure_days:
+            report_range = reports.ReportRange(today - timedelta(days=figure_days - 1), today)
+            rows = by_figure(runtime, report_range, None)
+            runtime.close()
+            return rows
         for name, length in (("last 30 days", 30), ("last 90 days", 90), ("a year", days)):
             report_range = reports.ReportRange(today - timedelta(days=length - 1), today)
             baseline = bare_count(runtime, report_range)
@@ -235,15 +287,16 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL")
+    parser.add_argument("--by-figure", type=int, default=None, metavar="DAYS")
     args = parser.parse_args()
     header("Program report")
     if args.postgres:
         from service.pgtemp import TemporaryPostgres
 
         with TemporaryPostgres(durable=True) as url:
-            table(run(url, args.peers, args.days))
+            table(run(url, args.peers, args.days, args.by_figure))
     else:
-        table(run(args.database_url, args.peers, args.days))
+        table(run(args.database_url, args.peers, args.days, args.by_figure))
 
 
 if __name__ == "__main__":
