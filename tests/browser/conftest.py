@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ import requests
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRED = os.environ.get("PEERNUDGE_BROWSER_TESTS") == "1"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+WAIT_MS = 20_000
 
 
 def browser_missing() -> str | None:
@@ -91,3 +93,29 @@ def healthy(base: str) -> bool:
         return requests.get(f"{base}/healthz", timeout=2).ok
     except requests.RequestException:
         return False
+
+
+@contextmanager
+def signed_in_page(chromium, service: tuple[str, str], width: int, height: int = 900) -> Iterator:
+    """A page at ``width`` px (a phone below 600), signed in as the demo specialist; the
+    caseload is showing. Waits are long for slow CI machines, never fixed sleeps."""
+    from playwright.sync_api import expect
+
+    from service.demo import DEMO_EMAIL
+
+    base, password = service
+    context = chromium.new_context(
+        viewport={"width": width, "height": height}, is_mobile=width < 600
+    )
+    context.set_default_timeout(WAIT_MS)
+    expect.set_options(timeout=WAIT_MS)
+    page = context.new_page()
+    try:
+        page.goto(f"{base}/login")
+        page.get_by_label("Email").fill(DEMO_EMAIL)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
+        yield page
+    finally:
+        context.close()

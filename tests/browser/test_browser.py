@@ -16,13 +16,12 @@ from pathlib import Path
 import pytest
 
 from service.demo import DEMO_EMAIL
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, WAIT_MS
 from tests.daytime import daytime_zone
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-WAIT_MS = 20_000
 
 
 @pytest.fixture

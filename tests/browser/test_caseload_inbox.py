@@ -8,8 +8,9 @@ import re
 
 import pytest
 
-from tests.browser.test_browser import WAIT_MS, screenshot
-from tests.browser.test_program_page import sideways_scroll, sign_in
+from tests.browser.conftest import signed_in_page
+from tests.browser.test_browser import screenshot
+from tests.browser.test_program_page import sideways_scroll
 
 pytestmark = pytest.mark.browser
 
@@ -36,13 +37,8 @@ def text_as(page, base: str, peer_name: str, body: str) -> None:
 def test_the_caseload_quotes_the_peer_and_fits_a_phone(chromium, service, width):
     from playwright.sync_api import expect
 
-    base, password = service
-    context = chromium.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 600)
-    context.set_default_timeout(WAIT_MS)
-    expect.set_options(timeout=WAIT_MS)
-    page = context.new_page()
-    try:
-        sign_in(page, base, password)
+    base, _ = service
+    with signed_in_page(chromium, service, width) as page:
         text_as(page, base, "Alex", LONG_TEXT)
         page.get_by_role("link", name="Caseload").click()
         row = page.locator("table.caseload tbody tr", has_text="Alex")
@@ -59,5 +55,3 @@ def test_the_caseload_quotes_the_peer_and_fits_a_phone(chromium, service, width)
         anchor = page.url.split("#", 1)[1]
         expect(page.locator(f"[id='{anchor}']")).to_contain_text(LONG_TEXT)
         assert sideways_scroll(page) <= 0, f"the peer page scrolls sideways at {width} px"
-    finally:
-        context.close()

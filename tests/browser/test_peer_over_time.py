@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.browser.test_browser import WAIT_MS
-from tests.browser.test_program_page import sideways_scroll, sign_in
+from tests.browser.conftest import signed_in_page
+from tests.browser.test_program_page import sideways_scroll
 from tests.daytime import daytime_zone
 
 pytestmark = pytest.mark.browser
@@ -24,14 +24,9 @@ PEERS = {1280: ("Morgan", "(646) 555-0181"), 390: ("Jamie", "(646) 555-0182")}
 def test_a_goal_told_a_crisis_taken_and_resolved_then_discharged(chromium, service, width):
     from playwright.sync_api import expect
 
-    base, password = service
+    base, _ = service
     name, number = PEERS[width]
-    context = chromium.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 600)
-    context.set_default_timeout(WAIT_MS)
-    expect.set_options(timeout=WAIT_MS)
-    page = context.new_page()
-    try:
-        sign_in(page, base, password)
+    with signed_in_page(chromium, service, width) as page:
         page.goto(f"{base}/peers/new")
         page.get_by_label("First name or nickname").fill(name)
         page.get_by_label("Mobile number").fill(number)
@@ -90,5 +85,3 @@ def test_a_goal_told_a_crisis_taken_and_resolved_then_discharged(chromium, servi
         page.get_by_role("button", name="Re-enrol").click()
         expect(page.get_by_text("Discharge from the program")).to_be_visible()
         expect(page.get_by_text("no automated texts.")).to_have_count(0)
-    finally:
-        context.close()

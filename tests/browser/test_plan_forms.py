@@ -13,8 +13,7 @@ import re
 
 import pytest
 
-from service.demo import DEMO_EMAIL
-from tests.browser.test_browser import WAIT_MS
+from tests.browser.conftest import signed_in_page
 from tests.browser.test_program_page import sideways_scroll
 
 pytestmark = pytest.mark.browser
@@ -22,21 +21,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(params=[1280, 390])
 def page(request, chromium, service):
-    from playwright.sync_api import expect
-
-    width = request.param
-    context = chromium.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 600)
-    context.set_default_timeout(WAIT_MS)
-    expect.set_options(timeout=WAIT_MS)
-    page = context.new_page()
-    base, password = service
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(DEMO_EMAIL)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
-    yield page
-    context.close()
+    with signed_in_page(chromium, service, request.param) as page:
+        yield page
 
 
 def test_mistakes_are_shown_together_beside_their_fields(page, service):

@@ -10,17 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from service.demo import DEMO_EMAIL
-from tests.browser.test_browser import WAIT_MS, screenshot
+from tests.browser.conftest import signed_in_page
+from tests.browser.test_browser import screenshot
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page, base: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(DEMO_EMAIL)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def sideways_scroll(page) -> int:
@@ -33,7 +26,7 @@ def text_as_a_peer(page, base: str, body: str) -> None:
     from playwright.sync_api import expect
 
     page.goto(f"{base}/simulator/")
-    page.get_by_label("Phone of").select_option(index=1)
+    page.get_by_label("Phone of").select_option(label="Sam")  # a demo peer no other test texts as
     page.get_by_role("button", name="Show").click()
     replies = page.locator("#sim-thread li")
     before = replies.count()
@@ -46,14 +39,8 @@ def text_as_a_peer(page, base: str, body: str) -> None:
 def test_the_program_page_at_desktop_and_phone_width(chromium, service, width):
     from playwright.sync_api import expect
 
-    base, password = service
-    context = chromium.new_context(viewport={"width": width, "height": 900}, is_mobile=width < 600)
-    context.set_default_timeout(WAIT_MS)
-    expect.set_options(timeout=WAIT_MS)
-    page = context.new_page()
-    try:
-        sign_in(page, base, password)
-        expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
+    base, _ = service
+    with signed_in_page(chromium, service, width) as page:
         if width == 1280:
             text_as_a_peer(page, base, "DONE")
             text_as_a_peer(page, base, "4")
@@ -71,5 +58,3 @@ def test_the_program_page_at_desktop_and_phone_width(chromium, service, width):
         expect(page.locator(":focus")).to_have_text("Skip to content")
         if width == 1280:
             screenshot(page, "program")  # the README's
-    finally:
-        context.close()
