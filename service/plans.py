@@ -11,7 +11,7 @@ narrowed by the peer's own), with a message saying why when they do not fit.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 from service.messages import RenderedMessage, base_context, render_message, render_template
 from service.models import OPTED_IN, PLANNED, Goal, OutboundMessage, Peer, Schedule
 from service.outbox_rules import cancel_unsent, withdraw
-from service.peers import ENCOURAGEMENT_TIME, add_schedule, companion_time
+from service.peers import ENCOURAGEMENT_TIME, SUMMARY_TIME, add_schedule, companion_time
 from service.quiet_hours import allowed_window, check_times
 from service.recurrence import (
+    WEEKDAYS,
     ScheduleError,
     next_occurrence,
     parse_days,
@@ -35,6 +36,8 @@ from service.settings import Settings
 MAX_GOAL_CHARS = 160
 MAX_GOALS = 5
 CADENCES = ("off", "daily", "weekdays", "1x-week", "2x-week", "3x-week")
+SUMMARY_DAYS = (*WEEKDAYS, "off")
+COMPANION_TIMES = {"encouragement": ENCOURAGEMENT_TIME, "summary": SUMMARY_TIME}
 
 
 class PlanError(ValueError):
@@ -176,23 +179,45 @@ def remove_goal(session: Session, goal: Goal, now: datetime) -> int:
 def set_encouragement(
     session: Session, settings: Settings, peer: Peer, cadence: str, now: datetime
 ) -> None:
-    """The peer's own cadence for encouragement texts ("off" stops them)."""
-    if cadence not in CADENCES:
-        raise PlanError(f"encouragement must be one of {', '.join(CADENCES)}")
+    """The peer's own cadence for encouragement texts ("off" stops them); the time
+    chosen before stays."""
+    set_companion(session, settings, peer, "encouragement", cadence, None, now)
+
+
+def set_companion(
+    session: Session,
+    settings: Settings,
+    peer: Peer,
+    kind: str,
+    days: str,
+    at: time | None,
+    now: datetime,
+) -> bool:
+    """How often and when encouragement texts (``days``: a cadence) or the weekly summary
+    (``days``: a weekday) go; "off" stops them. Without ``at`` the time already chosen
+    stays (or the default, moved inside the peer's hours). True when anything changed:
+    texts planned for the old days or time are then cancelled."""
+    allowed = CADENCES if kind == "encouragement" else SUMMARY_DAYS
+    if days not in allowed:
+        raise PlanError(f"{kind} must be one of {', '.join(allowed)}")
     goals = [goal for goal in peer.goals if goal.active]
-    current = [s for g in goals for s in g.schedules if s.kind == "encouragement" and s.active]
+    current = [s for g in goals for s in g.schedules if s.kind == kind and s.active]
+    window = allowed_window(settings, peer)
+    kept = parse_times(current[0].times)[0] if current else COMPANION_TIMES[kind]
+    times = at.strftime("%H:%M") if at else companion_time(kept, window)
+    if [(s.days, s.times) for s in current] == ([] if days == "off" else [(days, times)]):
+        return False
     for schedule in current:
         schedule.active = False
         withdraw(session, OutboundMessage.schedule_id == schedule.id, "cadence_changed", now)
-    peer.encouragement = cadence
-    if cadence != "off" and goals:
-        window = allowed_window(settings, peer)
-        # the time chosen at enrolment stays; a new cadence changes how often, not when
-        chosen = parse_times(current[0].times)[0] if current else ENCOURAGEMENT_TIME
-        at = companion_time(chosen, window)
-        add_schedule(
-            session, goals[0], cadence, at, peer.timezone, now, window, kind="encouragement"
-        )
+    if kind == "encouragement":
+        peer.encouragement = days
+    if days != "off" and goals:
+        try:
+            add_schedule(session, goals[0], days, times, peer.timezone, now, window, kind=kind)
+        except (ScheduleError, ValueError) as error:
+            raise PlanError(str(error)) from None
+    return True
 
 
 # --- telling the peer about a goal --------------------------------------------------------

@@ -620,3 +620,61 @@ def test_a_new_encouragement_cadence_keeps_the_chosen_time(client, runtime, spec
             )
         ).all()
     assert active == [("3x-week", "10:15")]
+
+
+def active_companions(runtime) -> set[tuple[str, str, str]]:
+    with runtime.session_factory() as session:
+        rows = session.execute(
+            select(Schedule.kind, Schedule.days, Schedule.times).where(
+                Schedule.kind.in_(("encouragement", "summary")), Schedule.active.is_(True)
+            )
+        ).all()
+    return {tuple(row) for row in rows}
+
+
+def companions_post(client, peer_id: int, **fields: str):
+    data = {"csrf_token": token(client, f"/peers/{peer_id}"), **fields}
+    return client.post(f"/peers/{peer_id}/encouragement", data=data)
+
+
+def test_the_peer_page_sets_encouragement_and_summary_days_and_times(client, runtime, specialist):
+    sign_in(client)
+    post_enrolment(client, encouragement="2x-week", summary_day="sun")
+    with runtime.session_factory() as session:
+        peer_id = session.scalar(select(Peer.id))
+    page = Page(client.get(f"/peers/{peer_id}").get_data(as_text=True))
+    assert page.by_id["encouragement_time"]["value"] == "12:30"  # what enrolment chose
+    assert page.by_id["summary_time"]["value"] == "17:00"
+
+    response = companions_post(client, peer_id, encouragement="daily", encouragement_time="09:45",
+                               summary_day="fri", summary_time="18:15")  # fmt: skip
+    assert response.status_code == 303
+    assert active_companions(runtime) == {
+        ("encouragement", "daily", "09:45"),
+        ("summary", "fri", "18:15"),
+    }
+    shown = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Encouragement texts every day at 09:45; the weekly summary on Friday at 18:15." in shown
+
+    companions_post(client, peer_id, encouragement="off", encouragement_time="",
+                    summary_day="off", summary_time="")  # fmt: skip
+    assert active_companions(runtime) == set()
+    with runtime.session_factory() as session:
+        assert session.get(Peer, peer_id).encouragement == "off"
+
+
+def test_a_summary_time_outside_the_hours_is_refused_beside_it(client, runtime, specialist):
+    sign_in(client)
+    post_enrolment(client, encouragement="2x-week", summary_day="sun")
+    with runtime.session_factory() as session:
+        peer_id = session.scalar(select(Peer.id))
+    before = active_companions(runtime)
+    response = companions_post(client, peer_id, encouragement="bogus", encouragement_time="12:30",
+                               summary_day="sat", summary_time="23:00")  # fmt: skip
+    assert response.status_code == 400
+    page = Page(response.get_data(as_text=True))
+    assert page.links == ["#encouragement", "#summary_time"]
+    assert "23:00" in page.message("summary_time")
+    assert page.by_id["summary_time"]["aria-invalid"] == "true"
+    assert page.by_id["summary_time"]["value"] == "23:00"  # what was typed, kept
+    assert active_companions(runtime) == before

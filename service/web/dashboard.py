@@ -76,10 +76,13 @@ from service.web.caseload import (
     visible_peers,
 )
 from service.web.peer_forms import (
+    CADENCE_LABELS,
+    SUMMARY_LABELS,
     WEEKDAY_LABELS,
+    companions_form,
     days_in_words,
+    form_anchors,
     form_context,
-    goal_anchors,
     goal_form,
     read_enrolment,
     schedule_in_words,
@@ -339,7 +342,7 @@ class GoalProblems:
 
     @property
     def anchors(self) -> dict[str, str]:
-        return goal_anchors(self.prefix, self.errors)
+        return form_anchors(self.prefix, self.errors)
 
 
 @bp.get("/peers/<int:peer_id>")
@@ -390,7 +393,9 @@ def render_peer_page(
             "new_goal_form": MultiDict({"days_choice": "daily"}),
             "weekdays": WEEKDAY_LABELS,
             "is_paused": plans.is_paused,
-            "cadences": plans.CADENCES,
+            "cadence_labels": CADENCE_LABELS,
+            "summary_days": SUMMARY_LABELS,
+            "companions": companions_form(peer),
             "specialists": session.scalars(
                 select(Specialist).where(Specialist.is_active).order_by(Specialist.name)
             ).all()

@@ -35,10 +35,9 @@ from service.peers import (
     common_zones,
 )
 from service.phones import timezone_for_number
-from service.plans import CADENCES, goal_text, schedule_fields
+from service.plans import CADENCES, SUMMARY_DAYS, goal_text, schedule_fields
 from service.quiet_hours import check_times, hours_problem, narrowed_window
 from service.recurrence import (
-    WEEKDAYS,
     available_zones,
     choice_of_days,
     days_from_choice,
@@ -49,7 +48,6 @@ from service.settings import Settings
 
 T = TypeVar("T")
 MAX_VALUE_CHARS = 1000  # longer than any field needs; checked before anything reads it
-SUMMARY_DAYS = (*WEEKDAYS, "off")
 TIME_FIELDS = ("time_1", "time_2", "time_3")  # the third is shown only for a goal that has one
 # The page order of the fields: the error summary lists problems in this order.
 FIELD_ORDER = (
@@ -255,9 +253,12 @@ def read_goal(form: MultiDict, window: tuple[time, time]) -> tuple[GoalFields | 
     return GoalFields(text, days, times), {}
 
 
-def goal_anchors(prefix: str, errors: dict) -> dict[str, str]:
-    """Where each summary link of a goal form goes: its fields' ids carry the form's
-    prefix ("new-" or "g<goal id>-"); a problem with no field of its own, the form."""
+def form_anchors(prefix: str, errors: dict) -> dict[str, str]:
+    """Where each summary link of a peer-page form goes. A goal form's fields carry its
+    prefix ("new-" or "g<goal id>-"); the encouragement form ("companions-") has the
+    enrolment form's ids. A problem with no field of its own links to the form."""
+    if prefix == "companions-":
+        return {name: "companions-form" if name == "form" else name for name in errors}
     own = {"text": "new-text" if prefix == "new-" else f"text-{prefix[1:-1]}",
            "form": prefix + "goal-form"}  # fmt: skip
     return {name: own.get(name) or prefix + ANCHORS.get(name, name) for name in errors}
@@ -284,6 +285,51 @@ def companion_clock(
     return chosen
 
 
+@dataclass(frozen=True)
+class CompanionFields:
+    """Encouragement (how often, at what time) and the weekly summary (which day, what
+    time); a time of None is the default, or the one already chosen."""
+
+    cadence: str
+    encouragement_time: time | None
+    summary_day: str
+    summary_time: time | None
+
+
+def read_companion_fields(
+    reading: Reading, form: MultiDict, window: tuple[time, time]
+) -> CompanionFields:
+    return CompanionFields(
+        one_of(reading, form, "encouragement", CADENCES, "2x-week"),
+        companion_clock(reading, form, "encouragement_time", window),
+        one_of(reading, form, "summary_day", SUMMARY_DAYS, "sun"),
+        companion_clock(reading, form, "summary_time", window),
+    )
+
+
+def read_companions(
+    form: MultiDict, window: tuple[time, time]
+) -> tuple[CompanionFields | None, dict[str, str]]:
+    """The peer page's encouragement and summary form; or None with every problem."""
+    reading = Reading()
+    refuse_unstorable(form, reading)
+    fields = read_companion_fields(reading, form, window)
+    return (None, reading.ordered()) if reading.errors else (fields, {})
+
+
+def companions_form(peer: Peer) -> MultiDict:
+    """The peer's encouragement and summary as that form shows them."""
+    values = MultiDict({"encouragement": peer.encouragement, "summary_day": "off"})
+    for goal in peer.goals:
+        for schedule in goal.schedules:
+            if goal.active and schedule.active and schedule.kind == "encouragement":
+                values["encouragement_time"] = schedule.times.split(",")[0]
+            if goal.active and schedule.active and schedule.kind == "summary":
+                values["summary_day"] = schedule.days
+                values["summary_time"] = schedule.times.split(",")[0]
+    return values
+
+
 def one_of(reading: Reading, form: MultiDict, name: str, allowed: tuple[str, ...], default: str):
     value = form.get(name, default)
     if value not in allowed and name not in reading.errors:
@@ -305,10 +351,7 @@ def read_enrolment(
         start = end = None
     window = narrowed_window(settings, start, end)
     times = read_times(reading, form, window)
-    encouragement = one_of(reading, form, "encouragement", CADENCES, "2x-week")
-    summary_day = one_of(reading, form, "summary_day", SUMMARY_DAYS, "sun")
-    encouragement_time = companion_clock(reading, form, "encouragement_time", window)
-    summary_time = companion_clock(reading, form, "summary_time", window)
+    extras = read_companion_fields(reading, form, window)
     if form.get("consent") != "yes":
         reading.errors["consent"] = (
             "Record the peer's consent before enrolling: nothing is sent without it."
@@ -321,8 +364,9 @@ def read_enrolment(
         phone=details.phone, name=details.display_name, goal=goal or "", days=days or "",
         times=times or "", timezone=details.timezone, language=details.language,
         strengths=details.strengths, reasons=details.reasons, consent_method=method or "",
-        encouragement=encouragement, summary_day=summary_day, window_start=start,
-        window_end=end, encouragement_time=encouragement_time, summary_time=summary_time,
+        encouragement=extras.cadence, summary_day=extras.summary_day, window_start=start,
+        window_end=end, encouragement_time=extras.encouragement_time,
+        summary_time=extras.summary_time,
     ), reading  # fmt: skip
 
 

@@ -22,7 +22,16 @@ from service.settings import Settings
 from service.web import runtime
 from service.web.caseload import audit, peer_or_404
 from service.web.dashboard import GoalProblems, render_peer_page
-from service.web.peer_forms import GoalFields, read_goal, sentence
+from service.web.peer_forms import (
+    CADENCE_LABELS,
+    SUMMARY_LABELS,
+    CompanionFields,
+    GoalFields,
+    companions_form,
+    read_companions,
+    read_goal,
+    sentence,
+)
 
 bp = Blueprint("plans", __name__)
 GOAL_ACTIONS = {"pause": "goal paused", "resume": "goal resumed", "remove": "goal removed"}
@@ -146,21 +155,55 @@ def goal_state(peer_id: int, goal_id: int, verb: str) -> Response:
 
 @bp.post("/peers/<int:peer_id>/encouragement")
 @login_required
-def encouragement(peer_id: int) -> Response:
-    cadence = request.form.get("cadence", "")
+def encouragement(peer_id: int) -> Response | tuple[str, int]:
+    """How often and when encouragement texts and the weekly summary go. A script may
+    post only ``cadence`` (the older form): then only the cadence changes."""
+    form = request.form
 
     def act(session: Session, peer: Peer) -> str:
         rt = runtime()
-        before = peer.encouragement
-        plans.set_encouragement(session, rt.settings, peer, cadence, rt.now())
-        audit(session, "encouragement changed", peer.id, before=before, after=cadence)
-        return (
-            "Encouragement texts are off."
-            if cadence == "off"
-            else (f"Encouragement texts: {cadence.replace('-', ' a ')}.")
-        )
+        before = companions_form(peer)
+        if "encouragement" not in form and "cadence" in form:
+            plans.set_encouragement(session, rt.settings, peer, form["cadence"], rt.now())
+            changed = ["encouragement"]
+        else:
+            new = companion_fields(form, rt.settings, peer)
+            changed = [
+                kind
+                for kind, days, at in (
+                    ("encouragement", new.cadence, new.encouragement_time),
+                    ("summary", new.summary_day, new.summary_time),
+                )
+                if plans.set_companion(session, rt.settings, peer, kind, days, at, rt.now())
+            ]
+        session.flush()
+        after = companions_form(peer)
+        audit(session, "encouragement changed", peer.id, before=dict(before), after=dict(after))
+        return companions_message(after) if changed else "Nothing changed."
 
-    return change(peer_id, act)
+    return change(peer_id, act, form_prefix="companions-")
+
+
+def companion_fields(form: MultiDict, settings: Settings, peer: Peer) -> CompanionFields:
+    fields, errors = read_companions(form, allowed_window(settings, peer))
+    if fields is None:
+        raise GoalFormProblems(errors)
+    return fields
+
+
+def companions_message(values: MultiDict) -> str:
+    cadence, day = values.get("encouragement", "off"), values.get("summary_day", "off")
+    encouragement = (
+        "Encouragement texts are off"
+        if cadence == "off"
+        else f"Encouragement texts {CADENCE_LABELS[cadence]} at {values.get('encouragement_time')}"
+    )
+    summary = (
+        "no weekly summary"
+        if day == "off"
+        else f"the weekly summary on {SUMMARY_LABELS[day]} at {values.get('summary_time')}"
+    )
+    return f"{encouragement}; {summary}."
 
 
 @bp.post("/peers/<int:peer_id>/goals/<int:goal_id>/tell")
