@@ -42,7 +42,7 @@ from service.understanding import read
 from service.understanding.context import Context
 from workers.alerts import escalate
 from workers.digest import send_digests
-from workers.planner import plan_due, run_forever
+from workers.planner import plan_due, roll_up_reports, run_forever
 from workers.reconciler import reconcile as reconcile_once
 
 
@@ -192,6 +192,17 @@ def reconcile(once: bool, as_json: bool) -> None:
     """Re-queue planned messages that lost their job; settle ones a crash left mid-send."""
     fixed = reconcile_once(runtime())
     emit(as_json, {"reconciled": fixed}, f"reconciled {fixed}")
+
+
+@cli.command("rollup-reports")
+@click.option("--json", "as_json", is_flag=True)
+def rollup_reports(as_json: bool) -> None:
+    """Keep the program report's daily tallies for every final day not kept yet (the
+    planner does a couple of days each tick; this catches up at once)."""
+    rt, total = runtime(), 0
+    while days := roll_up_reports(rt):
+        total += days
+    emit(as_json, {"days": total}, f"rolled up {total} days")
 
 
 @cli.group(name="db")

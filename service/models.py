@@ -532,3 +532,18 @@ class StaffDigest(Base):
     status: Mapped[str] = mapped_column(String(16), default="sent")  # sent | failed
     provider_id: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportTally(Base):
+    """A day's count for the program report, kept once the day can no longer change
+    (:mod:`service.report_rollup`): ``figure`` names what is counted, ``key`` which
+    part (a goal number, minutes to answer, a delivery outcome). Specialist 0 with the
+    figure "rolled" marks a day as rolled up."""
+
+    __tablename__ = "report_tallies"
+
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    specialist_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    figure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

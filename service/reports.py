@@ -15,7 +15,7 @@ per minute in SQL and the percentile is read off those counts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -52,6 +52,7 @@ from service.models import (
     Mood,
     OutboundMessage,
     Peer,
+    ReportTally,
     Specialist,
 )
 from service.report_sql import Dialect, from_histogram, utc_ceiling, utc_floor
@@ -149,6 +150,11 @@ class Report:
     ) -> Report:
         sql = Dialect.for_session(session, report_range.first, report_range.last)
         return cls(session, settings, report_range, specialist_id, now, today, sql)
+
+    def for_range(self, report_range: ReportRange) -> Report:
+        """The same report over another range (the days not rolled up yet)."""
+        return Report.build(self.session, self.settings, report_range, self.specialist_id,
+                            self.now, self.today)  # fmt: skip
 
     def scope(self) -> list[ColumnElement[bool]]:
         if self.specialist_id is None:
@@ -283,10 +289,10 @@ def checkins_sent(report: Report) -> list[ColumnElement[bool]]:
     ]
 
 
-def answer_minutes(report: Report) -> Any:
+def answer_minutes(report: Report, by_day: bool = False) -> Any:
     """Each check-in text sent in the range: its caseload and the whole minutes until its
-    answer came (NULL: none). The answer is the goal's check-in recorded after the text
-    and within a day of it."""
+    answer came (NULL: none), and with ``by_day`` its local day. The answer is the goal's
+    check-in recorded after the text and within a day of it."""
     answer = (
         select(func.min(CheckIn.created_at))
         .where(
@@ -298,24 +304,25 @@ def answer_minutes(report: Report) -> Any:
         .scalar_subquery()
     )
     minutes = report.sql.minutes_between(answer, OutboundMessage.sent_at)
+    day = [report.sql.local_date(OutboundMessage.due_at).label("day")] if by_day else []
     return (
-        select(Peer.specialist_id, minutes.label("minutes"))
+        select(*day, Peer.specialist_id, minutes.label("minutes"))
         .join(Peer, Peer.id == OutboundMessage.peer_id)
         .where(*checkins_sent(report))
         .subquery()
     )
 
 
-def answers_by_caseload(report: Report) -> list[tuple[int, int | None, int]]:
-    """(caseload, minutes to answer or None, how many texts): one query for the whole
-    engagement section and the by-specialist table. At most 1,441 minute values per
-    caseload (answers come within a day), so the median is read off this bounded set
-    on both databases."""
-    rows = answer_minutes(report)
-    query = select(rows.c.specialist_id, rows.c.minutes, func.count()).group_by(
-        rows.c.specialist_id, rows.c.minutes
-    )
-    return [(who, minutes, count) for who, minutes, count in report.session.execute(query)]
+def answers_by_caseload(report: Report, by_day: bool = False) -> list[tuple]:
+    """(caseload, minutes to answer or None, how many texts), with the local day first
+    when ``by_day``: one query for the whole engagement section and the by-specialist
+    table. At most 1,441 minute values per caseload (answers come within a day), so the
+    median is read off this bounded set on both databases."""
+    rows = answer_minutes(report, by_day)
+    keys = [rows.c.day, rows.c.specialist_id, rows.c.minutes] if by_day else [
+        rows.c.specialist_id, rows.c.minutes]  # fmt: skip
+    query = select(*keys, func.count()).group_by(*keys)
+    return [tuple(row) for row in report.session.execute(query)]
 
 
 def engagement(report: Report, answers: list[tuple[int, int | None, int]]) -> dict[str, Any]:
@@ -425,36 +432,53 @@ def goal_number() -> ColumnElement[int]:
     return case((Goal.position >= 3, literal_column("3")), else_=Goal.position)
 
 
-def goals(report: Report) -> dict[str, Any]:
+def goal_days(report: Report, by_day: bool = False) -> tuple[list[tuple], list[tuple]]:
+    """Days a goal's check-in text was sent, and days it was done: rows of (caseload, goal
+    number, days), with the local day first when ``by_day``."""
     asked_days = (
-        select(OutboundMessage.goal_id, report.sql.local_date(OutboundMessage.due_at).label("day"))
+        select(
+            OutboundMessage.goal_id,
+            Peer.specialist_id,
+            report.sql.local_date(OutboundMessage.due_at).label("day"),
+        )
         .join(Peer, Peer.id == OutboundMessage.peer_id)
         .where(*checkins_sent(report))
         .distinct()
         .subquery()
     )
-    scheduled = dict(
-        report.session.execute(
-            select(goal_number().label("goal"), func.count())
-            .select_from(asked_days)
-            .join(Goal, Goal.id == asked_days.c.goal_id)
-            .group_by("goal")
-        ).all()
-    )
-    done = dict(
-        report.session.execute(
-            select(goal_number().label("goal"), func.count(CheckIn.id))
-            .join(Goal, Goal.id == CheckIn.goal_id)
-            .join(Peer, Peer.id == CheckIn.peer_id)
-            .where(
-                *report.scope(),
-                CheckIn.result == "done",
-                CheckIn.local_date >= report.range.first,
-                CheckIn.local_date <= report.range.last,
-            )
-            .group_by("goal")
-        ).all()
-    )
+    keys = [asked_days.c.day] if by_day else []
+    scheduled = report.session.execute(
+        select(*keys, asked_days.c.specialist_id, goal_number().label("goal"), func.count())
+        .select_from(asked_days)
+        .join(Goal, Goal.id == asked_days.c.goal_id)
+        .group_by(*keys, asked_days.c.specialist_id, "goal")
+    ).all()
+    keys = [CheckIn.local_date] if by_day else []
+    done = report.session.execute(
+        select(*keys, Peer.specialist_id, goal_number().label("goal"), func.count(CheckIn.id))
+        .join(Goal, Goal.id == CheckIn.goal_id)
+        .join(Peer, Peer.id == CheckIn.peer_id)
+        .where(
+            *report.scope(),
+            CheckIn.result == "done",
+            CheckIn.local_date >= report.range.first,
+            CheckIn.local_date <= report.range.last,
+        )
+        .group_by(*keys, Peer.specialist_id, "goal")
+    ).all()
+    return [tuple(row) for row in scheduled], [tuple(row) for row in done]
+
+
+def by_goal_number(rows: list[tuple]) -> dict[int, int]:
+    """(caseload, goal number, days) rows summed by goal number."""
+    totals: dict[int, int] = {}
+    for _, number, count in rows:
+        totals[number] = totals.get(number, 0) + count
+    return totals
+
+
+def goals(report: Report, counted: Counted) -> dict[str, Any]:
+    scheduled, done = by_goal_number(counted.scheduled), by_goal_number(counted.done)
     by_goal = [
         {
             "goal": number,
@@ -668,23 +692,27 @@ def error_class() -> ColumnElement[str]:
     )
 
 
-def delivery(report: Report) -> dict[str, Any]:
-    """Texts the service sent on its own or for a specialist (not answers in a reply)."""
+def delivery_rows(report: Report, by_day: bool = False) -> list[tuple]:
+    """Texts the service sent on its own or for a specialist (not answers in a reply):
+    rows of (caseload, status, skip reason, error class, texts), the local day first
+    when ``by_day``."""
+    day = [report.sql.local_date(OutboundMessage.due_at).label("day")] if by_day else []
+    keys = [*day, Peer.specialist_id, OutboundMessage.status, OutboundMessage.skip_reason]
     rows = report.session.execute(
-        select(
-            OutboundMessage.status,
-            OutboundMessage.skip_reason,
-            error_class().label("failure"),
-            func.count(),
-        )
+        select(*keys, error_class().label("failure"), func.count())
         .join(Peer, Peer.id == OutboundMessage.peer_id)
         .where(
             *report.scope(),
             OutboundMessage.kind != "reply",
             report.in_range(OutboundMessage.due_at),
         )
-        .group_by(OutboundMessage.status, OutboundMessage.skip_reason, "failure")
+        .group_by(*keys, "failure")
     ).all()
+    return [tuple(row) for row in rows]
+
+
+def delivery(counted: Counted) -> dict[str, Any]:
+    """Texts the service sent on its own or for a specialist (not answers in a reply)."""
     figures: dict[str, Any] = {
         "sent": 0,
         "delivered": 0,
@@ -693,7 +721,7 @@ def delivery(report: Report) -> dict[str, Any]:
         "failed_by_class": dict.fromkeys(ERROR_CLASSES, 0),
         "not_sent_by_reason": {},
     }
-    for status, reason, failure, count in rows:
+    for _, status, reason, failure, count in counted.delivery:
         tally(figures, status, reason or "unknown", failure, count)
     figures["not_sent_by_reason"] = dict(sorted(figures["not_sent_by_reason"].items()))
     return figures
@@ -805,9 +833,75 @@ def grouped(report: Report, query: Any) -> dict[int, int]:
 # --- the whole report --------------------------------------------------------------------
 
 
+@dataclass
+class Counted:
+    """The heaviest figures, as rows by caseload: (caseload, minutes or None, texts) for
+    check-ins answered, (caseload, goal number, days) for scheduled and done days, and
+    (caseload, status, reason, error class, texts) for delivery. Days already rolled up
+    (:mod:`service.report_rollup`) are read from their tallies; the rest is counted live."""
+
+    answers: list[tuple] = field(default_factory=list)
+    scheduled: list[tuple] = field(default_factory=list)
+    done: list[tuple] = field(default_factory=list)
+    delivery: list[tuple] = field(default_factory=list)
+
+    def add_live(self, report: Report) -> None:
+        self.answers += answers_by_caseload(report)
+        scheduled, done = goal_days(report)
+        self.scheduled += scheduled
+        self.done += done
+        self.delivery += delivery_rows(report)
+
+    def add_tallies(self, report: Report, first: date, last: date) -> None:
+        scope = [] if report.specialist_id is None else [
+            ReportTally.specialist_id == report.specialist_id]  # fmt: skip
+        rows = report.session.execute(
+            select(ReportTally.figure, ReportTally.specialist_id, ReportTally.key,
+                   func.sum(ReportTally.count))
+            .where(ReportTally.local_date >= first, ReportTally.local_date <= last,
+                   ReportTally.figure.in_(TALLIED), *scope)
+            .group_by(ReportTally.figure, ReportTally.specialist_id, ReportTally.key)
+        ).all()  # fmt: skip
+        for figure, who, key, count in rows:
+            if figure == "answers":
+                self.answers.append((who, None if key == NO_ANSWER else int(key), count))
+            elif figure in ("scheduled", "done"):
+                getattr(self, figure).append((who, int(key), count))
+            else:
+                status, reason, failure = key.split(KEY_SEPARATOR)
+                self.delivery.append((who, status, reason or None, failure, count))
+
+
+TALLIED = ("answers", "scheduled", "done", "delivery")
+ROLLED = "rolled"  # the figure marking a day as rolled up (specialist 0)
+NO_ANSWER = "-"
+KEY_SEPARATOR = "|"
+
+
+def rolled_through(session: Session) -> date | None:
+    """The last day whose figures are kept as tallies (every earlier one is too)."""
+    return session.scalar(select(func.max(ReportTally.local_date)).where(
+        ReportTally.figure == ROLLED))  # fmt: skip
+
+
+def counted(report: Report) -> Counted:
+    """The heaviest figures for the report's range: tallies for the days rolled up, live
+    counts for the days after them."""
+    parts = Counted()
+    first, last, rolled = report.range.first, report.range.last, rolled_through(report.session)
+    if rolled is None or rolled < first:
+        parts.add_live(report)
+        return parts
+    parts.add_tallies(report, first, min(rolled, last))
+    if rolled < last:
+        parts.add_live(report.for_range(ReportRange(rolled + timedelta(days=1), last)))
+    return parts
+
+
 def summary(report: Report) -> dict[str, Any]:
     """Every figure of the program report, as plain JSON-ready values."""
-    answers = answers_by_caseload(report)
+    parts = counted(report)
+    answers = parts.answers
     return {
         "range": {
             "from": report.range.first.isoformat(),
@@ -817,10 +911,10 @@ def summary(report: Report) -> dict[str, Any]:
         "specialist_id": report.specialist_id,
         "people": people(report),
         "engagement": engagement(report, answers),
-        "goals": goals(report),
+        "goals": goals(report, parts),
         "mood": mood(report),
         "safety": safety(report),
-        "delivery": delivery(report),
+        "delivery": delivery(parts),
         "follow_up_due": follow_up_due(report),
         "by_specialist": by_specialist(report, answers) if report.specialist_id is None else [],
         "small_counts_hidden": False,

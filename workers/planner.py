@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service import metrics
+from service import metrics, report_rollup
 from service.flags import refresh_flags
 from service.inbound import requeue_waiting
 from service.models import PLANNED, SKIPPED, Goal, OutboundMessage, Peer, Schedule
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 INSERT_CHUNK = 1000
 FLAG_EVERY_TICKS = 60
+ROLLUP_DAYS_PER_TICK = 2  # a year of history after an upgrade: about three hours of ticks
 
 
 def plan_due(runtime: Runtime, now: datetime | None = None) -> int:
@@ -162,9 +164,21 @@ def run_forever(runtime: Runtime, interval: int | None = None) -> None:
             fixed = reconcile(runtime)
             if ticks % FLAG_EVERY_TICKS == 0:
                 refresh_flags(runtime)  # silence and little progress change slowly
+            roll_up_reports(runtime, ROLLUP_DAYS_PER_TICK)  # last: nobody waits on it
             ticks += 1
             if planned or fixed:
                 log.info("planner: %s nudges planned, %s reconciled", planned, fixed)
         except Exception:
             log.exception("planner pass failed; trying again next tick")
         clock.sleep(max(1.0, interval - (clock.monotonic() - started)))
+
+
+def roll_up_reports(runtime: Runtime, max_days: int = report_rollup.CHUNK_DAYS) -> int:
+    """Keep the program report's tallies for the next final days; a planner that loses
+    the race for a day to another one writes nothing."""
+    try:
+        with runtime.session_factory() as session, session.begin():
+            return report_rollup.roll_up(session, runtime.settings, runtime.now(), max_days)
+    except IntegrityError:
+        log.info("report roll-up: another planner took these days")
+        return 0

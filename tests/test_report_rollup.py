@@ -1,0 +1,116 @@
+"""The program report's daily tallies: kept once a day is final, and the figures read
+from them are the figures counted live from the rows, for any range, whole program or
+one caseload, across the boundary between tallied and live days, on both databases.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from service import db, report_rollup, reports
+from service.models import ReportTally
+from tests.test_reports import CHICAGO, NEW_YORK, add_peer, answered, report_of, texted, utc
+from workers.planner import roll_up_reports
+
+NOW = utc(2026, 7, 5, 12)  # so 2 July is the last final day
+RANGES = [
+    reports.ReportRange(date(2026, 6, 1), date(2026, 6, 30)),
+    reports.ReportRange(date(2026, 6, 20), date(2026, 7, 5)),  # tallied, then live days
+    reports.ReportRange(date(2026, 7, 1), date(2026, 7, 1)),
+]
+
+
+def a_month_of_history(runtime, specialist: int, outsider: int) -> None:
+    """Two caseloads, two zones, two goals; answers after a few minutes, hours or never;
+    failures and skips; texts and answers near midnight, local and UTC."""
+    with db.transaction(runtime.session_factory) as s:
+        sam = add_peer(s, specialist, utc(2026, 5, 20, 15), goals=2)
+        kim = add_peer(s, outsider, utc(2026, 6, 3, 15), NEW_YORK)
+        lee = add_peer(s, specialist, utc(2026, 6, 10, 15), CHICAGO)
+        for n in range(34):
+            due = utc(2026, 6, 1, 14) + timedelta(days=n)
+            day = due.date()
+            texted(s, sam, due)
+            texted(s, sam, due + timedelta(hours=4), goal_id=sam.goals[1].id)
+            if n % 3 == 0:
+                answered(s, sam.goals[0], day, due + timedelta(minutes=7 + n))
+            if n % 4 == 1:
+                answered(s, sam.goals[1], day, due + timedelta(hours=5), result="not_yet")
+            if n >= 2:
+                status = ("delivered", "failed", "skipped")[n % 3]
+                extra = {"error_code": "30006"} if status == "failed" else {}
+                if status == "skipped":
+                    extra = {"skip_reason": "quiet_hours"}
+                texted(s, kim, due, status=status, **extra)
+                if status == "delivered" and n % 2:
+                    answered(s, kim.goals[0], day, due + timedelta(hours=3))
+            if n >= 9:
+                late = utc(2026, 6, 1, 4, 30) + timedelta(days=n)  # 23:30 the day before there
+                texted(s, lee, late)
+                answered(
+                    s,
+                    lee.goals[0],
+                    (late - timedelta(hours=5)).date(),
+                    late + timedelta(minutes=20),
+                )
+
+
+def catch_up(runtime) -> int:
+    """What ``peernudge rollup-reports`` does: roll up until no final day is left."""
+    total = 0
+    while days := roll_up_reports(runtime):
+        total += days
+    return total
+
+
+def every_report(runtime, specialist: int) -> list[dict]:
+    return [
+        report_of(runtime, report_range, scope, now=NOW)
+        for report_range in RANGES
+        for scope in (None, specialist)
+    ]
+
+
+def test_tallied_days_give_the_figures_counted_live(runtime, specialist, outsider, clock):
+    clock.set(NOW)
+    a_month_of_history(runtime, specialist, outsider)
+    live = every_report(runtime, specialist)
+    assert live[0]["engagement"]["check_ins"]["answered"] > 0  # the fixture has something
+
+    days = catch_up(runtime)
+    with runtime.session_factory() as session:
+        assert reports.rolled_through(session) == date(2026, 7, 2)
+        kept = session.scalar(select(func.count()).select_from(ReportTally))
+    assert days == (date(2026, 7, 2) - date(2026, 5, 19)).days + 1  # from the day before enrolment
+    assert every_report(runtime, specialist) == live
+
+    assert roll_up_reports(runtime) == 0  # nothing is counted twice
+    with runtime.session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(ReportTally)) == kept
+    assert every_report(runtime, specialist) == live
+
+
+def test_days_are_rolled_up_a_few_at_a_time_and_never_before_they_are_final(
+    runtime, specialist, outsider, clock
+):
+    clock.set(NOW)
+    a_month_of_history(runtime, specialist, outsider)
+    live = every_report(runtime, specialist)
+    assert roll_up_reports(runtime, max_days=10) == 10
+    with runtime.session_factory() as session:
+        assert reports.rolled_through(session) == date(2026, 5, 28)
+    assert every_report(runtime, specialist) == live  # part tallied, the rest live
+
+    with runtime.session_factory() as session, session.begin():
+        early = utc(2026, 6, 3, 12)  # 3 June: only 31 May is final
+        session.execute(ReportTally.__table__.delete())
+        assert report_rollup.roll_up(session, runtime.settings, early) == 13
+        assert reports.rolled_through(session) == date(2026, 5, 31)
+
+
+def test_with_no_peers_there_is_nothing_to_roll_up(runtime):
+    assert roll_up_reports(runtime) == 0
+    with runtime.session_factory() as session:
+        assert reports.rolled_through(session) is None
