@@ -302,7 +302,7 @@ def test_the_resolve_note_is_in_the_history_with_who_resolved_which_flag(
     )
     sign_in(client, "ada@example.org")  # someone else reads the history
     page = client.get(f"/peers/{peer}").get_data(as_text=True)
-    history = html.unescape(page.split("<h2>Changes</h2>", 1)[1])
+    history = html.unescape(page.split(">History</h2>", 1)[1])
     assert "Crisis language flag (raised Jun 15 12:00) resolved by Jordan Rivera" in history
     assert "\u201cCalled her <now> safe\u201d" in history
     assert "&lt;now&gt;" in page and "<now>" not in page

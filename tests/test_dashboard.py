@@ -404,7 +404,7 @@ def test_after_start_the_peer_page_has_no_open_opted_out_flag(client, peer):
     page = client.get(f"/peers/{peer}").get_data(as_text=True)
     assert '<span class="status active">active</span>' in page
     assert "Needs attention" not in page
-    changes = " ".join(page.split("<h2>Changes</h2>", 1)[1].split())
+    changes = " ".join(page.split(">History</h2>", 1)[1].split())
     assert "Opted out flag" in changes
     assert "resolved by the peer: &ldquo;the peer texted START&rdquo;" in changes
 

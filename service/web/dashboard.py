@@ -407,6 +407,7 @@ def render_peer_page(
             "schedule_in_words": schedule_in_words,
             "days_in_words": days_in_words,
         }
+        context["history"] = history(context["consent"], context["audit"])
         return render_template("peer.html", **context), status
 
 
@@ -420,6 +421,13 @@ def goal_news_offer(peer: Peer, args: Any) -> dict | None:
     changed = args.get("changed") == "1"
     preview = plans.goal_news_preview(runtime().settings, peer, goal, changed)
     return {"goal": goal, "changed": changed, "text": preview.body}
+
+
+def history(consent: list[ConsentEvent], changes: list[AuditEvent]) -> list[tuple]:
+    """Consent events and changes (flags resolved among them) as one list, newest first."""
+    items = [("consent", e.created_at, e) for e in consent]
+    items += [("change", a.created_at, a) for a in changes]
+    return sorted(items, key=lambda item: item[1], reverse=True)
 
 
 def flag_history(session: Session, peer: Peer) -> dict[str, Any]:
