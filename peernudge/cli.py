@@ -197,8 +197,8 @@ def reconcile(once: bool, as_json: bool) -> None:
 @cli.command("rollup-reports")
 @click.option("--json", "as_json", is_flag=True)
 def rollup_reports(as_json: bool) -> None:
-    """Keep the program report's daily tallies for every final day not kept yet (the
-    planner does a couple of days each tick; this catches up at once)."""
+    """Keep the program report's daily tallies for every final day not kept yet (run it
+    once a day, e.g. from cron)."""
     rt, total = runtime(), 0
     while days := roll_up_reports(rt):
         total += days

@@ -11,8 +11,10 @@ A day is final :data:`FINAL_AFTER_DAYS` after it ended in UTC: every zone's day 
 ended, an answer counts within a day of its text, and providers report delivery
 within hours. Anything recorded later than that (a status callback a week late) is
 not in the tallies, and a peer moved to another caseload keeps their rolled-up days
-in the caseload they were on. The planner rolls up a couple of days each tick;
-``peernudge rollup-reports`` catches up at once after an upgrade.
+in the caseload they were on. ``peernudge rollup-reports`` keeps every final day not
+kept yet; run it once a day. It is not in the planner's loop: on PostgreSQL at 100,000
+peers a month's roll-up query was seen to run for minutes, and nothing may hold up
+urgent alerts and nudges.
 """
 
 from __future__ import annotations

@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 INSERT_CHUNK = 1000
 FLAG_EVERY_TICKS = 60
-ROLLUP_DAYS_PER_TICK = 2  # a year of history after an upgrade: about three hours of ticks
 
 
 def plan_due(runtime: Runtime, now: datetime | None = None) -> int:
@@ -164,7 +163,6 @@ def run_forever(runtime: Runtime, interval: int | None = None) -> None:
             fixed = reconcile(runtime)
             if ticks % FLAG_EVERY_TICKS == 0:
                 refresh_flags(runtime)  # silence and little progress change slowly
-            roll_up_reports(runtime, ROLLUP_DAYS_PER_TICK)  # last: nobody waits on it
             ticks += 1
             if planned or fixed:
                 log.info("planner: %s nudges planned, %s reconciled", planned, fixed)
@@ -174,8 +172,8 @@ def run_forever(runtime: Runtime, interval: int | None = None) -> None:
 
 
 def roll_up_reports(runtime: Runtime, max_days: int = report_rollup.CHUNK_DAYS) -> int:
-    """Keep the program report's tallies for the next final days; a planner that loses
-    the race for a day to another one writes nothing."""
+    """Keep the program report's tallies for the next final days (``peernudge
+    rollup-reports``); a run that loses the race for a day to another one writes nothing."""
     try:
         with runtime.session_factory() as session, session.begin():
             return report_rollup.roll_up(session, runtime.settings, runtime.now(), max_days)
