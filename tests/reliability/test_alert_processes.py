@@ -22,9 +22,12 @@ from sqlalchemy import select
 
 from service.models import ALERT_ACKNOWLEDGED, ALERT_EXHAUSTED, Alert
 from tests.conftest import enrol, make_specialist
+from tests.inbound_worker import handle_stored, reply_to
 from tests.reliability.test_alert_kill import staff_phones
 from tests.reliability.test_multiprocess import Fleet, process_env
-from tests.test_conversation import text
+from tests.signing import inbound_form, signed_post
+from tests.test_conversation import PHONE as SAM_PHONE
+from tests.test_conversation import sids
 from tests.test_launcher import wait_for
 
 JORDAN_PHONE = "+12125550101"  # both peers' specialist: step 1
@@ -32,6 +35,19 @@ CASEY_PHONE = "+12125550102"  # on call now: step 2
 AVERY_PHONE = "+12125550103"  # the admin: step 3
 ROBIN_PHONE = "+12125550188"
 WAIT = 10  # ALERT_ESCALATE_AFTER_SECONDS, the smallest allowed
+
+
+def text(client, body: str, from_: str = SAM_PHONE) -> str:
+    """A signed inbound text, and the reply to it. The real worker running beside this
+    test may take the text first (it then holds the sender), so this waits for the reply
+    from whichever handled it."""
+    sid = f"SM{next(sids):032d}"
+    response = signed_post(client, "/sms/inbound", inbound_form(body, sid=sid, from_=from_))
+    assert response.status_code == 200
+    runtime = client.application.extensions["peernudge"]
+    handle_stored(runtime)
+    assert wait_for(lambda: reply_to(runtime, sid) is not None, 15), "nobody answered the text"
+    return reply_to(runtime, sid)
 
 
 @pytest.fixture
