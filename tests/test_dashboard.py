@@ -452,3 +452,13 @@ def test_a_schedule_is_shown_in_plain_words_not_codes(days, times, words):
     from service.web.peer_forms import schedule_in_words
 
     assert schedule_in_words("checkin", days, times) == f"Check-ins: {words}"
+
+
+def test_a_long_zone_name_may_wrap_in_the_planned_texts_table(client, runtime, specialist, peer):
+    """A column on a phone is narrower than "America/Argentina/Buenos_Aires": the name
+    gets a break opportunity after each part instead of pushing the page sideways."""
+    with runtime.session_factory() as session, session.begin():
+        session.get(Peer, peer).timezone = "America/Argentina/Buenos_Aires"
+    sign_in(client)
+    page = client.get(f"/peers/{peer}").get_data(as_text=True)
+    assert "(America/<wbr>Argentina/<wbr>Buenos_<wbr>Aires)</th>" in page

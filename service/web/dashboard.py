@@ -25,6 +25,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -227,6 +228,15 @@ def in_your_zone(moment: datetime | None, pattern: str = "%b %d %H:%M %Z") -> st
         return ""
     zone = specialist_zone() if current_user.is_authenticated else UTC
     return moment.astimezone(zone).strftime(pattern)
+
+
+@bp.app_template_filter("breakable")
+def breakable(name: str) -> Markup:
+    """A zone name that may wrap after each "/" or "_" ("America/Argentina/
+    ComodRivadavia" is wider than a table column on a phone)."""
+    return Markup("<wbr>").join(
+        escape(part) for part in str(name).replace("/", "/\0").replace("_", "_\0").split("\0")
+    )
 
 
 def flag_summary(session: Session) -> dict[str, int]:
