@@ -176,7 +176,7 @@ def test_planned_texts_show_in_the_peers_time_and_the_specialists(owner, runtime
     )
     assert page.status_code == 303
     text = owner.get(f"/peers/{peer}").get_data(as_text=True)
-    assert "Your time (America/Los_Angeles)" in text
+    assert "Your time (America/<wbr>Los_<wbr>Angeles)" in text
     assert ", 09:00</td><td>" in text and ", 06:00</td>" in text  # 09:00 New York = 06:00 LA
     refused = owner.post(
         "/account", data={"timezone": "Mars/Olympus", "csrf_token": token(owner, "/account")}
