@@ -8,6 +8,7 @@ fields (or the older text fields), read by :mod:`service.web.peer_forms`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
@@ -25,8 +26,6 @@ from service.web.dashboard import GoalProblems, render_peer_page
 from service.web.peer_forms import (
     CADENCE_LABELS,
     SUMMARY_LABELS,
-    CompanionFields,
-    GoalFields,
     companions_form,
     read_companions,
     read_goal,
@@ -34,6 +33,7 @@ from service.web.peer_forms import (
 )
 
 bp = Blueprint("plans", __name__)
+T = TypeVar("T")
 GOAL_ACTIONS = {"pause": "goal paused", "resume": "goal resumed", "remove": "goal removed"}
 
 
@@ -82,8 +82,10 @@ def change(
     return redirect(url_for("dashboard.peer_page", peer_id=peer_id) + "#plan", code=303)
 
 
-def goal_fields(form: MultiDict, settings: Settings, peer: Peer) -> GoalFields:
-    fields, errors = read_goal(form, allowed_window(settings, peer))
+def read_or_refuse(reader: Callable[..., tuple[T | None, dict]], form: MultiDict,
+                   settings: Settings, peer: Peer) -> T:  # fmt: skip
+    """A peer-page form read against the peer's hours, or its problems raised by field."""
+    fields, errors = reader(form, allowed_window(settings, peer))
     if fields is None:
         raise GoalFormProblems(errors)
     return fields
@@ -96,7 +98,7 @@ def add_goal(peer_id: int) -> Response | tuple[str, int]:
 
     def act(session: Session, peer: Peer) -> str:
         rt = runtime()
-        new = goal_fields(form, rt.settings, peer)
+        new = read_or_refuse(read_goal, form, rt.settings, peer)
         goal = plans.add_goal(session, rt.settings, peer, new.text, new.days, new.times, rt.now())
         session.flush()
         audit(session, "goal added", peer.id, goal=goal.text, days=new.days, times=new.times)
@@ -115,7 +117,7 @@ def edit_goal(peer_id: int, goal_id: int) -> Response | tuple[str, int]:
     def act(session: Session, peer: Peer) -> str:
         rt, goal = runtime(), goal_of(peer, goal_id)
         before = (goal.text, *(plans.schedule_fields(goal)))
-        new = goal_fields(form, rt.settings, peer)
+        new = read_or_refuse(read_goal, form, rt.settings, peer)
         moved = plans.change_goal(
             session, rt.settings, goal, new.text, new.days, new.times, rt.now()
         )
@@ -167,7 +169,7 @@ def encouragement(peer_id: int) -> Response | tuple[str, int]:
             plans.set_encouragement(session, rt.settings, peer, form["cadence"], rt.now())
             changed = ["encouragement"]
         else:
-            new = companion_fields(form, rt.settings, peer)
+            new = read_or_refuse(read_companions, form, rt.settings, peer)
             changed = [
                 kind
                 for kind, days, at in (
@@ -182,13 +184,6 @@ def encouragement(peer_id: int) -> Response | tuple[str, int]:
         return companions_message(after) if changed else "Nothing changed."
 
     return change(peer_id, act, form_prefix="companions-")
-
-
-def companion_fields(form: MultiDict, settings: Settings, peer: Peer) -> CompanionFields:
-    fields, errors = read_companions(form, allowed_window(settings, peer))
-    if fields is None:
-        raise GoalFormProblems(errors)
-    return fields
 
 
 def companions_message(values: MultiDict) -> str:
