@@ -33,10 +33,10 @@ def test_the_corpus_has_both_languages_and_a_third_held_out():
 # 1% false crises and 90% of answers and changes read right. What the reader reaches on
 # the held-out part is below some of them (README, "What PeerNudge understands"); these
 # floors are the measured figures, so a change that reads worse fails here.
-CRISIS_RECALL_FLOOR = 0.88
+CRISIS_RECALL_FLOOR = 0.89
 OPT_OUT_RECALL_FLOOR = 0.88
 FALSE_OPT_OUTS_AT_MOST = 13
-FALSE_CRISIS_SHARE_AT_MOST = 0.024
+FALSE_CRISIS_SHARE_AT_MOST = 0.022
 CHECK_INS_FLOOR = 0.87
 CHANGES_FLOOR = 0.76
 
