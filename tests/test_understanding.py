@@ -213,3 +213,71 @@ def test_a_crisis_inside_an_angry_stop_wins_and_the_stop_is_still_honoured():
 )
 def test_everyday_dying_and_numbness_are_not_a_crisis(body):
     assert read(body).intent not in ("crisis", "possible_crisis")
+
+
+# Kinds added with the fourteenth and fifteenth parts, in words of their own.
+@pytest.mark.parametrize(
+    "body",
+    [
+        "cant stop thinking about k-i-l-l-i-n-g myself",
+        "how many of these sleeping tabs would it take, serious question",
+        "had a whole fifth plus my suboxone and my heart is pounding",
+        "letters are written, tonight is the night",
+        "everything's ready for tonight. thank you all",
+    ],
+)
+def test_spelt_out_mixed_drugs_a_dose_question_and_a_night_set_are_a_crisis(body):
+    assert read(body).intent in ("crisis", "possible_crisis")
+
+
+@pytest.mark.parametrize(
+    ("body", "value"), [("TIME 07:45", "07:45"), ("switch my time to 0900", "09:00"),
+                        ("time 7:45", "19:45")],
+)  # fmt: skip
+def test_a_24_hour_time_with_its_leading_zero_is_read_as_written(body, value):
+    reading = read(body)
+    assert (reading.intent, reading.time) == ("time", value)
+
+
+@pytest.mark.parametrize(
+    "body", ["battery at 3%", "4 stars for the new diner", "quit chewing tobacco! 3 weeks now"]
+)
+def test_a_percentage_stars_or_a_habit_quit_are_not_a_mood_or_a_pause(body):
+    assert read(body).intent not in ("mood", "pause")
+
+
+def test_a_pause_until_the_peer_is_back_is_a_pause_not_a_resume():
+    assert read("off to see my sister, pause till I'm back").intent == "pause"
+
+
+def test_a_goal_number_leading_a_longer_answer_to_which_one_answers_it():
+    asked = {"goals": ("walk", "journal", "call mom"), "asked": "which_goal:done"}
+    assert intent("2 - wrote a page tonight", **asked) == ("done", 2)
+    assert intent("4 of them", **asked)[0] != "done"  # only three goals
+
+
+@pytest.mark.parametrize(
+    "body", ["you guys can stop now, I'm good", "Que me deis de baja, gracias", "Stop. I mean it."]
+)
+def test_more_clear_opt_outs(body):
+    assert read(body).intent == "opt_out"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["these check-ins kind of stress me out", "not sure this program is for me",
+     "pensando en dejar los mensajes, no tengo tiempo"],
+)  # fmt: skip
+def test_doubts_about_the_texts_are_an_unclear_opt_out(body):
+    assert read(body).intent == "opt_out_unclear"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "no quiero seguir con el programa, no me escriban",
+        "me mudo a Texas y ya no tendré este número, no me manden nada",
+    ],
+)
+def test_leaving_the_program_or_the_number_is_an_opt_out_not_a_crisis(body):
+    assert read(body).intent == "opt_out"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.understanding.corpus import CHANGES, CHECK_INS, Score, load, score
+from service.understanding.corpus import CHANGES, CHECK_INS, CORPUS_DIR, Score, load, score
 
 
 @pytest.fixture(scope="module")
@@ -26,19 +26,20 @@ def test_the_corpus_has_both_languages_and_a_third_held_out():
     everything = load(None)
     assert len(everything) >= 1500
     assert {e.language for e in everything} == {"en", "es"}
-    assert 3 * len(load("heldout")) >= len(everything) - 3 * 13  # each file: every third row
+    parts = len(list(CORPUS_DIR.glob("*.jsonl")))
+    assert 3 * len(load("heldout")) >= len(everything) - 3 * parts  # each file: every third row
 
 
 # The bars are crisis recall 100%, opt-out recall 98%, no false opt-out, at most
 # 1% false crises and 90% of answers and changes read right. What the reader reaches on
 # the held-out part is below some of them (README, "What PeerNudge understands"); these
 # floors are the measured figures, so a change that reads worse fails here.
-CRISIS_RECALL_FLOOR = 0.89
-OPT_OUT_RECALL_FLOOR = 0.88
+CRISIS_RECALL_FLOOR = 0.90
+OPT_OUT_RECALL_FLOOR = 0.89
 FALSE_OPT_OUTS_AT_MOST = 13
-FALSE_CRISIS_SHARE_AT_MOST = 0.022
+FALSE_CRISIS_SHARE_AT_MOST = 0.023
 CHECK_INS_FLOOR = 0.87
-CHANGES_FLOOR = 0.76
+CHANGES_FLOOR = 0.77
 
 
 def test_crisis_recall_holds_its_measured_floor(heldout):

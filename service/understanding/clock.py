@@ -6,7 +6,8 @@ allowed hours (08:00-20:00, see "Quiet hours" in DESIGN.md). Nobody asks for
 a check-in at a time we may not send, so "6:30" is 18:30 (06:30 is outside the
 window, 18:30 is inside) and "9" is 09:00 (21:00 is outside). Hours 1-7 are
 therefore the afternoon or evening, 8-12 are as written. A peer who does mean
-the early morning says so ("6:30am", "6 in the morning"); that time is read
+the early morning says so ("6:30am", "6 in the morning", or a 24-hour "06:30"
+with its leading zero); that time is read
 as written and the conversation refuses it with the allowed hours.
 
 A part of the day written anywhere in the text ("in the evening around 7",
@@ -100,7 +101,10 @@ def find_clock(text: str) -> str | None:
         minute = int(match["minute"] or match["hhmm"] or match["mins"] or 0)
         if match["minutes"] in MINUTES:
             hour, minute = with_minutes(hour, MINUTES[match["minutes"]])
-        converted = to_24h(hour, minute, match["half"] or day_part(text))
+        if match["hour"].startswith("0") and len(match["hour"]) == 2:
+            converted = (hour, minute)  # "07:30", "0600": a 24-hour clock, as written
+        else:
+            converted = to_24h(hour, minute, match["half"] or day_part(text))
         if converted and converted[0] < 24:
             return f"{converted[0]:02d}:{converted[1]:02d}"
     return None

@@ -40,6 +40,8 @@ EMOJI_WORDS = {
 APOSTROPHES = "'\u2019\u2018`\u00b4"
 REPEATS = re.compile(r"([a-z])\1{2,}")
 DOUBLES = re.compile(r"([a-z])\1")
+# A word spelt out letter by letter, "s u i c i d e" or "s-u-i-c-i-d-e": one word.
+SPELLED = re.compile(r"\b[a-z](?: [a-z]){3,}\b")
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,9 @@ def surface(body: str) -> str:
     text = re.sub(r"(\d)\s*/\s*5\b", r"\1 out of 5", text)  # a mood written 4/5
     text = re.sub(r"\bw\s*/\s*o\b", " without ", text)  # "better w/o me"
     text = re.sub(r"(?<=\d):(?=\d)", "\x01", text)  # protect the colon of a time
+    text = re.sub(r"(\d)\s*%", r"\1 percent ", text)  # "2%" is a count, never a mood
     text = re.sub(r"[^a-z0-9\x01]+", " ", text).replace("\x01", ":")
-    return " ".join(text.split())
+    return SPELLED.sub(lambda letters: letters[0].replace(" ", ""), " ".join(text.split()))
 
 
 @cache
