@@ -78,22 +78,14 @@ def answer_in_context(text: Normalised, context: Context) -> dict[str, Any] | No
     return None
 
 
-# A goal's position at the start of a longer answer to "Which one?".
-LEADING_NUMBER = re.compile(
-    r"^(the |goal |number |el |la |meta |numero |#)?(?P<n>\d{1,2})\b(?! ?(am|pm|:))"
-)
-
-
 def which_goal(text: str, intent: str, context: Context) -> dict[str, Any] | None:
     answered = f"{WHICH_GOAL}:{intent}"
     if EVERY_GOAL.match(text):
         return {"intent": intent, "confidence": 0.85, "scope": "all", "answered": answered}
     position = goal_number(text, len(context.goals))
     confidence = 0.95
-    if position is None and (lead := LEADING_NUMBER.match(text)):
-        # "3. the journal, wrote 2 pages", "el 1 pana": the answer comes first
-        number = int(lead["n"])
-        position, confidence = (number, 0.85) if 1 <= number <= len(context.goals) else (None, 0)
+    if position is None:  # "3. the journal, wrote 2 pages": the answer comes first
+        position, confidence = goal_number(text, len(context.goals), leading=True), 0.85
     if position is None and len(text.split()) <= 6:
         position, confidence = goal_named(text, context.goals), 0.8
     if position is None:

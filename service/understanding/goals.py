@@ -132,10 +132,11 @@ STOPWORDS = set(
         "tonight",
     ]
 )
-NUMBER_ONLY = re.compile(
-    r"^(the |goal |number |no |#|el |la |meta |numero |la meta |el numero |la numero )?"
-    r"(?P<n>\d{1,2})( one| goal| please| por favor| pls)?$"
-)
+# Words before a goal's number: "goal 2", "#2", "el 2", "la meta 2".
+NUMBER_BEFORE = r"^(the |goal |number |no |#|el |la |meta |numero |la meta |el numero |la numero )?"
+NUMBER_ONLY = re.compile(NUMBER_BEFORE + r"(?P<n>\d{1,2})( one| goal| please| por favor| pls)?$")
+# The number leading a longer answer ("3. the journal, wrote 2 pages"), not a time.
+NUMBER_LEADING = re.compile(NUMBER_BEFORE + r"(?P<n>\d{1,2})\b(?! ?(am|pm|:))")
 ORDINAL = re.compile(
     r"^(the |el |la |lo |mi |number |numero |el numero |goal |meta )?(?P<word>\w+)"
     r"( one| goal| meta| uno| una| please| por favor)?$"
@@ -209,10 +210,11 @@ def number_word(text: str) -> int | None:
     return None
 
 
-def goal_number(text: str, count: int) -> int | None:
-    """A bare reference to a goal by position: "2", "#2", "the second one", "la segunda"."""
+def goal_number(text: str, count: int, leading: bool = False) -> int | None:
+    """A bare reference to a goal by position: "2", "#2", "the second one", "la segunda";
+    with ``leading``, also the number a longer answer starts with ("el 1 pana")."""
     text = strip_around(text)
-    match = NUMBER_ONLY.match(text)
+    match = NUMBER_ONLY.match(text) or (NUMBER_LEADING.match(text) if leading else None)
     if match:
         number = int(match["n"])
         return number if 1 <= number <= count else None
