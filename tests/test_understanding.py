@@ -232,7 +232,7 @@ def test_spelt_out_mixed_drugs_a_dose_question_and_a_night_set_are_a_crisis(body
 
 @pytest.mark.parametrize(
     ("body", "value"), [("TIME 07:45", "07:45"), ("switch my time to 0900", "09:00"),
-                        ("time 7:45", "19:45")],
+                        ("time 7:45", "19:45"), ("TIME 07:45 pm", "19:45")],
 )  # fmt: skip
 def test_a_24_hour_time_with_its_leading_zero_is_read_as_written(body, value):
     reading = read(body)

@@ -45,13 +45,16 @@ MINUTES = {"y media": 30, "y cuarto": 15, "menos cuarto": -15, "half past": 30,
            "quarter past": 15, "quarter to": -15, "quarter til": -15}  # fmt: skip
 
 
-def to_24h(hour: int, minute: int, half: str | None) -> tuple[int, int] | None:
-    """The hour on a 24-hour clock; without am/pm, the one inside the allowed hours."""
+def to_24h(
+    hour: int, minute: int, half: str | None, leading_zero: bool = False
+) -> tuple[int, int] | None:
+    """The hour on a 24-hour clock; without am/pm, the one inside the allowed hours,
+    unless the hour was written with its leading zero ("07:30", "0600": as written)."""
     if half and any(word in half for word in EVENING):
         return (hour + 12 if hour < 12 else hour), minute
     if half and any(word in half for word in MORNING):
         return (0 if hour == 12 else hour), minute
-    if hour < FIRST_ALLOWED_HOUR:  # 1-7 without am/pm: the afternoon or evening
+    if hour < FIRST_ALLOWED_HOUR and not leading_zero:  # 1-7: the afternoon or evening
         return hour + 12, minute
     return hour, minute
 
@@ -101,10 +104,8 @@ def find_clock(text: str) -> str | None:
         minute = int(match["minute"] or match["hhmm"] or match["mins"] or 0)
         if match["minutes"] in MINUTES:
             hour, minute = with_minutes(hour, MINUTES[match["minutes"]])
-        if match["hour"].startswith("0") and len(match["hour"]) == 2:
-            converted = (hour, minute)  # "07:30", "0600": a 24-hour clock, as written
-        else:
-            converted = to_24h(hour, minute, match["half"] or day_part(text))
+        leading_zero = len(match["hour"]) == 2 and match["hour"].startswith("0")
+        converted = to_24h(hour, minute, match["half"] or day_part(text), leading_zero)
         if converted and converted[0] < 24:
             return f"{converted[0]:02d}:{converted[1]:02d}"
     return None
