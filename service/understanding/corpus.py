@@ -34,6 +34,7 @@ class Example:
     time: str | None
     context: Context
     split: str
+    part: str  # the file it comes from: "street" for street.jsonl
 
 
 def asked(state: dict[str, Any]) -> str | None:
@@ -61,7 +62,7 @@ def load(split: str | None = "heldout", directory: Path = CORPUS_DIR) -> list[Ex
                 asked=asked(state),
             )
             fields = (row["id"], row["text"], row["lang"], row["label"], row.get("number"))
-            examples.append(Example(*fields, row.get("time"), context, row["split"]))
+            examples.append(Example(*fields, row.get("time"), context, row["split"], path.stem))
     return examples
 
 

@@ -31,11 +31,6 @@ MAX_FALSE_RATE = 0.01
 REGULARISATION = 30.0
 
 
-def part(example_id: str) -> str:
-    """The corpus part a row comes from: ``street-0042`` is in ``street``."""
-    return example_id.rsplit("-", 1)[0]
-
-
 def dataset() -> tuple[list[dict[str, float]], np.ndarray, np.ndarray, list[str]]:
     """Feature rows, crisis labels, whether the patterns already catch each text,
     and the part each comes from."""
@@ -45,7 +40,7 @@ def dataset() -> tuple[list[dict[str, float]], np.ndarray, np.ndarray, list[str]
     rows = [dict.fromkeys(names, scale(len(names))) for names in found]
     labels = np.array([e.label in CRISIS_CLASS for e in examples], dtype=int)
     by_patterns = np.array([pattern_level(text) is not None for text in texts])
-    return rows, labels, by_patterns, [part(e.id) for e in examples]
+    return rows, labels, by_patterns, [e.part for e in examples]
 
 
 def classifier() -> LogisticRegression:
