@@ -320,13 +320,13 @@ def read_companions(
 def companions_form(peer: Peer) -> MultiDict:
     """The peer's encouragement and summary as that form shows them."""
     values = MultiDict({"encouragement": peer.encouragement, "summary_day": "off"})
-    for goal in peer.goals:
-        for schedule in goal.schedules:
-            if goal.active and schedule.active and schedule.kind == "encouragement":
-                values["encouragement_time"] = schedule.times.split(",")[0]
-            if goal.active and schedule.active and schedule.kind == "summary":
-                values["summary_day"] = schedule.days
-                values["summary_time"] = schedule.times.split(",")[0]
+    active = [s for goal in peer.goals if goal.active for s in goal.schedules if s.active]
+    for schedule in active:
+        if schedule.kind == "encouragement":
+            values["encouragement_time"] = schedule.times.split(",")[0]
+        if schedule.kind == "summary":
+            values["summary_day"] = schedule.days
+            values["summary_time"] = schedule.times.split(",")[0]
     return values
 
 
