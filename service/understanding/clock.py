@@ -41,6 +41,30 @@ TIME_WORDS = (
     r"(at|a las|a la|las|to|for|around|by|@|like|about|til|till|until"
     r"|half past|quarter past|quarter to)"
 )
+# Hours and minutes in words ("seven thirty pm", "a las ocho"), read as digits.
+UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+         "eighteen", "nineteen"]  # fmt: skip
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
+ENGLISH_HOURS = {word: n for n, word in enumerate([*UNITS, "ten", "eleven", "twelve"], 1)}
+SPANISH_HOURS = {word: n for n, word in enumerate(
+    ["una", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez", "once",
+     "doce"], 1)}  # fmt: skip
+MINUTE_WORDS = {
+    **{f"{oh} {unit}": n for n, unit in enumerate(UNITS, 1) for oh in ("oh", "o")},
+    **{word: n for n, word in enumerate(TEENS, 10)},
+    **{
+        f"{tens} {unit}": value + n
+        for tens, value in TENS.items()
+        for n, unit in enumerate(UNITS, 1)
+    },
+    **TENS,
+}
+SPOKEN_TIME = re.compile(
+    rf"\b(?P<hour>{'|'.join(ENGLISH_HOURS)})"
+    rf"(?: (?P<minute>{'|'.join(sorted(MINUTE_WORDS, key=len, reverse=True))}))?\b"
+    rf"|\b(?P<las>a las|las|a la) (?P<es>{'|'.join(SPANISH_HOURS)})\b"
+)
 MINUTES = {"y media": 30, "y cuarto": 15, "menos cuarto": -15, "half past": 30,
            "quarter past": 15, "quarter to": -15, "quarter til": -15}  # fmt: skip
 
@@ -90,8 +114,21 @@ def is_count(match: re.Match[str], text: str) -> bool:
     return not re.search(rf"\b{TIME_WORDS}\s+{match['hour']}\b", text)
 
 
+def in_digits(text: str) -> str:
+    """ "seven thirty pm" is "7:30 pm", "a las ocho" is "a las 8": words the clock reads."""
+
+    def digits(match: re.Match[str]) -> str:
+        if match["es"]:
+            return f"{match['las']} {SPANISH_HOURS[match['es']]}"
+        hour = ENGLISH_HOURS[match["hour"]]
+        return f"{hour}:{MINUTE_WORDS[match['minute']]:02d}" if match["minute"] else str(hour)
+
+    return SPOKEN_TIME.sub(digits, text)
+
+
 def find_clock(text: str) -> str | None:
     """The first time of day in a reader-form text, as ``HH:MM``; None if there is none."""
+    text = in_digits(text)
     for word, hour in WORD_TIMES.items():
         if re.search(rf"\b{word}\b", text):
             return f"{hour:02d}:00"
