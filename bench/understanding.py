@@ -40,7 +40,8 @@ def main() -> None:
     )
     print(
         f"opt-out: recall {result.recall('opt_out'):.1%}; texts not labelled opt-out read as a "
-        f"clear opt-out: {len(result.false_opt_outs)}"
+        f"clear opt-out: {len(result.false_opt_outs)}; opt-out texts after which nothing "
+        f"automated goes out (opted out, or held and asked): {result.stopped_or_held_share():.1%}"
     )
     if args.misses:
         for example, reading in result.misses:

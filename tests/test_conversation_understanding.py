@@ -23,6 +23,7 @@ from service.models import (
     OutboundMessage,
     Schedule,
 )
+from service.understanding import OPT_OUT_UNCLEAR, OTHER, corpus, read
 from tests.test_conversation import add_goal, load, noon, peer_row, planned_checkin, text
 from workers.sender import send_message
 
@@ -192,3 +193,37 @@ def test_both_after_which_one_answers_for_every_goal(client, runtime, peer, noon
     text(client, "done")
     text(client, "both")
     assert sorted(c.result for c in load(runtime, CheckIn)) == ["done", "done"]
+
+
+def read_by_a_model_only(intent: str) -> str:
+    """A corpus text the patterns alone leave as free text and a backstop model reads
+    as ``intent``: wording nobody wrote a pattern for."""
+    for example in corpus.load(None):
+        if example.context.asked or example.context.consent != "opted_in":
+            continue
+        if read(example.text, backstop=False).intent != OTHER:
+            continue
+        if read(example.text).intent == intent:
+            return example.text
+    raise AssertionError(f"no corpus text is read as {intent} by a model alone")
+
+
+def test_a_possible_opt_out_only_the_model_sees_is_held_and_asked_never_opted_out(
+    client, runtime, planned_checkin
+):
+    body = read_by_a_model_only(OPT_OUT_UNCLEAR)
+    reply = text(client, body)
+    assert "STOP" in reply and "FEWER" in reply
+    assert peer_row(runtime, 1).consent != OPTED_OUT
+    assert status_of(runtime, planned_checkin) == (CANCELLED, "opt_out_unclear")
+    (inbound,) = load(runtime, InboundMessage)
+    assert inbound.intent == OPT_OUT_UNCLEAR and inbound.confidence < 0.5
+    (flag,) = load(runtime, Flag)
+    assert flag.kind == "possible_opt_out"
+
+
+def test_a_question_only_a_model_understands_gets_the_same_answer_as_the_keyword(
+    client, runtime, peer, noon
+):
+    for intent, keyword in (("help", "HELP"), ("goals", "GOALS")):
+        assert text(client, read_by_a_model_only(intent)) == text(client, keyword)

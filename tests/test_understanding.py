@@ -281,3 +281,54 @@ def test_doubts_about_the_texts_are_an_unclear_opt_out(body):
 )
 def test_leaving_the_program_or_the_number_is_an_opt_out_not_a_crisis(body):
     assert read(body).intent == "opt_out"
+
+
+@pytest.mark.parametrize(
+    "body, value",
+    [("could you switch my check-in to eight fifteen", "08:15"),
+     ("move the texts to four thirty in the afternoon", "16:30"),
+     ("cambialo a las nueve de la noche por favor", "21:00")],
+)  # fmt: skip
+def test_a_time_written_in_words_is_read(body, value):
+    reading = read(body)
+    assert (reading.intent, reading.time) == ("time", value)
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["No way I'm cancelling these, they get me up in the morning",
+     "nunca dejen de mandarme estos mensajes",
+     "please quit texting my work phone and use my cell",
+     "id rather die than sit through another staff meeting haha"],
+)  # fmt: skip
+def test_refusing_to_stop_another_number_and_an_idiom_are_not_an_opt_out_or_crisis(body):
+    assert read(body).intent not in ("opt_out", "crisis", "possible_crisis")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["I should have died in that crash instead of him, tonight I'll make it right",
+     "standing on the overpass now, I'm ready to let go",
+     "tonight is my final night, I made my peace",
+     "hoy es mi último día, ya lo decidí"],
+)  # fmt: skip
+def test_a_survivors_guilt_with_a_time_a_place_or_a_last_night_is_a_crisis(body):
+    assert read(body).intent == "crisis"
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [("not today, I'm sick with the flu", "rest"),
+     ("en un par de horas", "later"),
+     ("2x a week would be plenty", "fewer")],
+)  # fmt: skip
+def test_sick_today_a_couple_of_hours_and_twice_a_week(body, expected):
+    assert read(body).intent == expected
+
+
+def test_asking_to_get_the_texts_again_after_stopping_is_an_opt_in():
+    for body in (
+        "ready to start receiving the messages again",
+        "quiero que me den de alta otra vez",
+    ):
+        assert intent(body, consent="opted_out")[0] == "opt_in"

@@ -36,10 +36,13 @@ def test_the_corpus_has_both_languages_and_a_third_held_out():
 # floors are the measured figures, so a change that reads worse fails here.
 CRISIS_RECALL_FLOOR = 0.90
 OPT_OUT_RECALL_FLOOR = 0.89
-FALSE_OPT_OUTS_AT_MOST = 13
-FALSE_CRISIS_SHARE_AT_MOST = 0.023
+FALSE_OPT_OUTS_AT_MOST = 15
+FALSE_CRISIS_SHARE_AT_MOST = 0.025
 CHECK_INS_FLOOR = 0.87
-CHANGES_FLOOR = 0.77
+CHANGES_FLOOR = 0.81
+UNCLEAR_OPT_OUT_FLOOR = 0.74
+# Clear opt-outs the reader only holds and asks about still get no automated text.
+STOPPED_OR_HELD_FLOOR = 0.96
 
 
 def test_crisis_recall_holds_its_measured_floor(heldout):
@@ -48,6 +51,14 @@ def test_crisis_recall_holds_its_measured_floor(heldout):
 
 def test_opt_out_recall_holds_its_measured_floor(heldout):
     assert heldout.recall("opt_out") >= OPT_OUT_RECALL_FLOOR
+
+
+def test_unclear_opt_outs_are_held_and_asked(heldout):
+    assert heldout.recall("opt_out_unclear") >= UNCLEAR_OPT_OUT_FLOOR
+
+
+def test_after_an_opt_out_nothing_automated_goes_out(heldout):
+    assert heldout.stopped_or_held_share() >= STOPPED_OR_HELD_FLOOR
 
 
 def test_false_opt_outs_stay_at_most_the_measured_few(heldout):

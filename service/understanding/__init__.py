@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from service.understanding.commands import Command, command
 from service.understanding.context import Context, answer_in_context
 from service.understanding.language import language_of
+from service.understanding.model import probability, speaks
 from service.understanding.normalise import Normalised, normalise
-from service.understanding.safety import CLEAR, crisis_level, opt_out_level
+from service.understanding.safety import CLEAR, crisis_level, opt_out_level, opt_out_view
 
 # Intents a reading can have.
 CRISIS, POSSIBLE_CRISIS = "crisis", "possible_crisis"
@@ -41,12 +42,16 @@ class Reading:
     answered: str | None = None  # the question this text answered
 
 
-def read(body: str, context: Context | None = None) -> Reading:
-    """What a text means for this peer, and how sure the reading is."""
+def read(body: str, context: Context | None = None, backstop: bool = True) -> Reading:
+    """What a text means for this peer, and how sure the reading is.
+
+    ``backstop=False`` reads with the reviewed patterns alone (training uses it
+    to find the texts the patterns leave to the models).
+    """
     context = context or Context()
     text = normalise(body or "")
     language = language_of(text, context.language)
-    crisis = crisis_level(text)
+    crisis = crisis_level(text, backstop)
     opt_out = opt_out_level(text)
     if crisis:
         intent = CRISIS if crisis == CLEAR else POSSIBLE_CRISIS
@@ -61,8 +66,25 @@ def read(body: str, context: Context | None = None) -> Reading:
     if opt_out and (found is None or found.intent not in ("pause", "fewer", "opt_in")):
         return Reading(OPT_OUT_UNCLEAR, 0.5, language)
     if found is None:
+        guessed = backstop_intent(text) if backstop and text.text else None
+        if guessed is not None:
+            return Reading(guessed, MODEL_CONFIDENCE, language)
         return Reading(OTHER, 0.3 if text.text else 0.0, language)
     return reading_of(found, context, language)
+
+
+MODEL_CONFIDENCE = 0.4
+
+
+def backstop_intent(text: Normalised) -> str | None:
+    """What the statistical backstops make of a text the patterns leave as free text:
+    a possible opt-out first (held and asked, never opted out), then a question
+    about the service or about the peer's goals."""
+    view = opt_out_view(text)
+    if view is not None and speaks("opt_out", view):
+        return OPT_OUT_UNCLEAR
+    questions = [name for name in ("help", "goals") if speaks(name, text.text)]
+    return max(questions, key=lambda name: probability(name, text.text), default=None)
 
 
 def may_be_crisis(body: str) -> bool:

@@ -92,6 +92,8 @@ class Score:
     total: Counter[str] = field(default_factory=Counter)
     predicted: Counter[str] = field(default_factory=Counter)
     right: Counter[str] = field(default_factory=Counter)
+    # Opt-out texts after which nothing automated goes out: opted out, or held and asked.
+    stopped_or_held: int = 0
     misses: list[tuple[Example, Reading]] = field(default_factory=list)
     false_opt_outs: list[tuple[Example, Reading]] = field(default_factory=list)
     false_crises: list[tuple[Example, Reading]] = field(default_factory=list)
@@ -106,6 +108,10 @@ class Score:
         labels = list(labels)
         total = sum(self.total[label] for label in labels)
         return sum(self.right[label] for label in labels) / total if total else 1.0
+
+    def stopped_or_held_share(self) -> float:
+        total = self.total["opt_out"]
+        return self.stopped_or_held / total if total else 1.0
 
     def non_crisis_total(self) -> int:
         return sum(n for label, n in self.total.items() if label != "crisis")
@@ -123,6 +129,10 @@ def score(examples: Iterable[Example]) -> Score:
             result.right[expected] += 1
         else:
             result.misses.append((example, reading))
+        if example.label == "opt_out" and (
+            reading.intent in ("opt_out", "opt_out_unclear") or reading.also_opt_out
+        ):
+            result.stopped_or_held += 1
         if reading.intent == "opt_out" and example.label not in ("opt_out", "opt_out_unclear"):
             result.false_opt_outs.append((example, reading))
         if predicted == "crisis" and expected != "crisis":

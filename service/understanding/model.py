@@ -1,16 +1,21 @@
-"""A small statistical backstop for crisis language, next to the reviewed patterns.
+"""Small statistical backstops, next to the reviewed patterns, that can only ask.
 
-The patterns of ``data/understanding/crisis.txt`` decide first. When they find
-nothing, this linear model (logistic regression over word and letter n-grams
-of the reader form, each text's features scaled by the square root of how
-many it has, so a long message is not a crisis just for having many words;
-a short one is scaled as if it had SHORTEST features, so a single "y" cannot
-weigh as much as a sentence) may still find the text
-*possibly* a crisis, so wording
-nobody wrote a pattern for gets the gentle crisis answer and an urgent flag
-instead of a cheerful template. It never makes a text less of a crisis.
+The patterns decide first. When they find nothing, a linear model (logistic
+regression over word and letter n-grams of the reader form, each text's
+features scaled by the square root of how many it has, so a long message does
+not score high just for having many words; a short one is scaled as if it had
+SHORTEST features, so a single "y" cannot weigh as much as a sentence) may
+still give a careful reading, for wording nobody wrote a pattern for:
 
-The weights are a data file, ``data/understanding/crisis_model.json``, trained
+- ``crisis``: *possibly* a crisis, so the text gets the gentle crisis answer
+  and an urgent flag instead of a cheerful template. It never makes a text
+  less of a crisis.
+- ``opt_out``: *possibly* a request to stop the texts. Only ever an unclear
+  opt-out: automated texts are held and the peer is asked, never opted out.
+- ``help`` and ``goals``: a question about the service or about their goals,
+  answered with the HELP or GOALS text instead of waiting for the specialist.
+
+Each model is a data file, ``data/understanding/<name>_model.json``, trained
 only on the ``dev`` part of the labelled corpus by one command
 (``python -m service.understanding.train``); nothing is loaded from outside at
 run time and scoring needs no machine-learning library.
@@ -22,11 +27,16 @@ import json
 import math
 from functools import cache
 from itertools import pairwise
+from pathlib import Path
 
 from service.understanding.normalise import DATA_DIR
 
-MODEL_FILE = DATA_DIR / "crisis_model.json"
+MODELS = ("crisis", "opt_out", "help", "goals")
 SHORTEST = 12  # chosen with the regularisation in train.py, by leave-one-part-out recall
+
+
+def model_file(name: str) -> Path:
+    return DATA_DIR / f"{name}_model.json"
 
 
 def scale(count: int) -> float:
@@ -46,17 +56,18 @@ def features(text: str) -> set[str]:
 
 
 @cache
-def weights() -> tuple[float, float, dict[str, float]]:
+def weights(name: str) -> tuple[float, float, dict[str, float]]:
     """(intercept, threshold, weight per feature); a missing file means no model."""
-    if not MODEL_FILE.exists():
+    path = model_file(name)
+    if not path.exists():
         return 0.0, 2.0, {}
-    model = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    model = json.loads(path.read_text(encoding="utf-8"))
     return model["intercept"], model["threshold"], model["weights"]
 
 
-def crisis_probability(text: str) -> float:
-    """The model's probability that a reader-form text is crisis language."""
-    intercept, _, coefficients = weights()
+def probability(name: str, text: str) -> float:
+    """The model's probability that a reader-form text is what it looks for."""
+    intercept, _, coefficients = weights(name)
     if not coefficients:
         return 0.0
     found = features(text)
@@ -64,6 +75,6 @@ def crisis_probability(text: str) -> float:
     return 1.0 / (1.0 + math.exp(-max(min(score, 30.0), -30.0)))
 
 
-def possibly_crisis(text: str) -> bool:
+def speaks(name: str, text: str) -> bool:
     """True when the model's probability reaches the threshold chosen at training."""
-    return crisis_probability(text) >= weights()[1]
+    return probability(name, text) >= weights(name)[1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from service.understanding.model import possibly_crisis
+from service.understanding.model import speaks
 from service.understanding.normalise import Normalised, normalise
 from service.understanding.patterns import first_match, without, words
 
@@ -23,11 +23,11 @@ SENTENCE_BREAK = re.compile(r"[.,;:!?\n()\u00a1\u00bf]+")
 JOKING = re.compile(r"\U0001f602|\U0001f923|\U0001f606|\U0001f605|\U0001f61c|\U0001f61d|\U0001f92a")
 
 
-def crisis_level(text: Normalised) -> str | None:
+def crisis_level(text: Normalised, backstop: bool = True) -> str | None:
     """``clear``, ``possible`` or None for crisis language anywhere in the text: the
     reviewed patterns first, then the statistical backstop (possible at most)."""
     level = pattern_level(text)
-    if level is None and possibly_crisis(model_view(text)):
+    if level is None and backstop and speaks("crisis", model_view(text)):
         return POSSIBLE
     return level
 
@@ -36,6 +36,13 @@ def model_view(text: Normalised) -> str:
     """What the backstop model reads: the text without the ``[not]`` spans, which the
     reviewed patterns have ruled out ("a year ago I wanted to die, now I'm doing better")."""
     return without(text.text, CRISIS)
+
+
+def opt_out_view(text: Normalised) -> str | None:
+    """What the opt-out backstop reads: the whole text, unless the patterns have
+    ruled it out with a ``[not]`` span ("I can't stop smiling", "please don't
+    stop these"): then there is nothing left for the model to decide."""
+    return None if without(text.text, OPT_OUT) != text.text else text.text
 
 
 def pattern_level(text: Normalised) -> str | None:
