@@ -66,7 +66,7 @@ def read(body: str, context: Context | None = None, backstop: bool = True) -> Re
     if opt_out and (found is None or found.intent not in ("pause", "fewer", "opt_in")):
         return Reading(OPT_OUT_UNCLEAR, 0.5, language)
     if found is None:
-        guessed = backstop_intent(text) if backstop and text.text else None
+        guessed = backstop_intent(text, context) if backstop and text.text else None
         if guessed is not None:
             return Reading(guessed, MODEL_CONFIDENCE, language)
         return Reading(OTHER, 0.3 if text.text else 0.0, language)
@@ -76,13 +76,16 @@ def read(body: str, context: Context | None = None, backstop: bool = True) -> Re
 MODEL_CONFIDENCE = 0.4
 
 
-def backstop_intent(text: Normalised) -> str | None:
+def backstop_intent(text: Normalised, context: Context) -> str | None:
     """What the statistical backstops make of a text the patterns leave as free text:
-    a possible opt-out first (held and asked, never opted out), then a question
-    about the service or about the peer's goals."""
+    a possible opt-out first (held and asked, never opted out), then, from an
+    enrolled peer, a question about the service or about their goals (a number
+    we do not know gets answers only to what the patterns read)."""
     view = opt_out_view(text)
     if view is not None and speaks("opt_out", view):
         return OPT_OUT_UNCLEAR
+    if context.consent == "unknown":
+        return None
     questions = [name for name in ("help", "goals") if speaks(name, text.text)]
     return max(questions, key=lambda name: probability(name, text.text), default=None)
 
