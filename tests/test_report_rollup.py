@@ -10,9 +10,10 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from service import db, report_rollup, reports
+from service.flags import refresh_flags
 from service.models import ReportTally
 from tests.test_reports import CHICAGO, NEW_YORK, add_peer, answered, report_of, texted, utc
-from workers.planner import roll_up_reports
+from workers.planner import hourly, roll_up_reports
 
 NOW = utc(2026, 7, 5, 12)  # so 2 July is the last final day
 RANGES = [
@@ -114,3 +115,17 @@ def test_with_no_peers_there_is_nothing_to_roll_up(runtime):
     assert roll_up_reports(runtime) == 0
     with runtime.session_factory() as session:
         assert reports.rolled_through(session) is None
+
+
+def test_the_planners_hourly_pass_keeps_one_more_final_day(runtime, specialist, outsider, clock):
+    clock.set(NOW)
+    a_month_of_history(runtime, specialist, outsider)
+    refresh_flags(runtime)  # the hourly pass raises these too; raised once, they stay
+    live = every_report(runtime, specialist)
+    assert hourly(runtime) == 1
+    assert hourly(runtime) == 1
+    with runtime.session_factory() as session:
+        assert reports.rolled_through(session) == date(
+            2026, 5, 20
+        )  # the day before enrolment, then one
+    assert every_report(runtime, specialist) == live

@@ -162,13 +162,22 @@ def run_forever(runtime: Runtime, interval: int | None = None) -> None:
             planned = plan_due(runtime)
             fixed = reconcile(runtime)
             if ticks % FLAG_EVERY_TICKS == 0:
-                refresh_flags(runtime)  # silence and little progress change slowly
+                hourly(runtime)
             ticks += 1
             if planned or fixed:
                 log.info("planner: %s nudges planned, %s reconciled", planned, fixed)
         except Exception:
             log.exception("planner pass failed; trying again next tick")
         clock.sleep(max(1.0, interval - (clock.monotonic() - started)))
+
+
+def hourly(runtime: Runtime) -> int:
+    """What changes slowly: silence and little progress flags, and the report's tallies
+    for one more final day (a second or two at 100,000 peers, so alerts and nudges
+    are never held up; ``peernudge rollup-reports`` catches up a backlog). Returns
+    the days rolled up."""
+    refresh_flags(runtime)
+    return roll_up_reports(runtime, max_days=1)
 
 
 def roll_up_reports(runtime: Runtime, max_days: int = report_rollup.CHUNK_DAYS) -> int:
