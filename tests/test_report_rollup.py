@@ -125,7 +125,6 @@ def test_the_planners_hourly_pass_keeps_one_more_final_day(runtime, specialist, 
     assert hourly(runtime) == 1
     assert hourly(runtime) == 1
     with runtime.session_factory() as session:
-        assert reports.rolled_through(session) == date(
-            2026, 5, 20
-        )  # the day before enrolment, then one
+        # the day before enrolment, then one more
+        assert reports.rolled_through(session) == date(2026, 5, 20)
     assert every_report(runtime, specialist) == live

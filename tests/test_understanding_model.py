@@ -8,7 +8,7 @@ import pytest
 
 from service.understanding import OPT_OUT, OPT_OUT_UNCLEAR, OTHER, read
 from service.understanding.corpus import load
-from service.understanding.model import MODELS, model_file, probability, speaks
+from service.understanding.model import MODELS, features, model_file, probability, speaks
 from service.understanding.normalise import normalise
 from service.understanding.safety import POSSIBLE, crisis_level, model_view, pattern_level
 from service.understanding.train import train
@@ -24,7 +24,7 @@ def test_the_model_raises_a_text_the_patterns_miss_to_a_possible_crisis_only():
     flagged = [
         text
         for text in (normalise(e.text) for e in load(None))
-        if pattern_level(text) is None and speaks("crisis", model_view(text))
+        if pattern_level(text) is None and speaks("crisis", features(model_view(text)))
     ]
     assert flagged, "the model should catch some wording the patterns miss"
     assert {crisis_level(text) for text in flagged} == {POSSIBLE}
@@ -64,5 +64,5 @@ def test_the_backstops_only_read_texts_the_patterns_leave_as_free_text():
 
 @pytest.mark.parametrize("name", MODELS)
 def test_an_empty_or_everyday_text_scores_low(name):
-    assert probability(name, "") < 0.5
-    assert not speaks(name, normalise("walked the dog, feeling good").text)
+    assert probability(name, features("")) < 0.5
+    assert not speaks(name, features(normalise("walked the dog, feeling good").text))

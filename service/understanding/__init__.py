@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from service.understanding.commands import Command, command
 from service.understanding.context import Context, answer_in_context
 from service.understanding.language import language_of
-from service.understanding.model import probability, speaks
+from service.understanding.model import features, probability, speaks, threshold
 from service.understanding.normalise import Normalised, normalise
-from service.understanding.safety import CLEAR, crisis_level, opt_out_level, opt_out_view
+from service.understanding.safety import CLEAR, crisis_level, opt_out_level, opt_out_ruled_out
 
 # Intents a reading can have.
 CRISIS, POSSIBLE_CRISIS = "crisis", "possible_crisis"
@@ -81,13 +81,14 @@ def backstop_intent(text: Normalised, context: Context) -> str | None:
     a possible opt-out first (held and asked, never opted out), then, from an
     enrolled peer, a question about the service or about their goals (a number
     we do not know gets answers only to what the patterns read)."""
-    view = opt_out_view(text)
-    if view is not None and speaks("opt_out", view):
+    found = features(text.text)
+    if not opt_out_ruled_out(text) and speaks("opt_out", found):
         return OPT_OUT_UNCLEAR
     if context.consent == "unknown":
         return None
-    questions = [name for name in ("help", "goals") if speaks(name, text.text)]
-    return max(questions, key=lambda name: probability(name, text.text), default=None)
+    odds = {name: probability(name, found) for name in ("help", "goals")}
+    heard = [name for name, chance in odds.items() if chance >= threshold(name)]
+    return max(heard, key=odds.__getitem__, default=None)
 
 
 def may_be_crisis(body: str) -> bool:

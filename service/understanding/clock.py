@@ -46,7 +46,7 @@ UNITS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
          "eighteen", "nineteen"]  # fmt: skip
 TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50}
-ENGLISH_HOURS = {word: n for n, word in enumerate([*UNITS, "ten", "eleven", "twelve"], 1)}
+ENGLISH_HOURS = {word: n for n, word in enumerate([*UNITS, *TEENS[:3]], 1)}  # one to twelve
 SPANISH_HOURS = {word: n for n, word in enumerate(
     ["una", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez", "once",
      "doce"], 1)}  # fmt: skip

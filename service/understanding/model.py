@@ -65,16 +65,21 @@ def weights(name: str) -> tuple[float, float, dict[str, float]]:
     return model["intercept"], model["threshold"], model["weights"]
 
 
-def probability(name: str, text: str) -> float:
-    """The model's probability that a reader-form text is what it looks for."""
+def probability(name: str, found: set[str]) -> float:
+    """The model's probability that a text with these :func:`features` is what it looks
+    for (a text's features are worked out once, whichever models read it)."""
     intercept, _, coefficients = weights(name)
     if not coefficients:
         return 0.0
-    found = features(text)
     score = intercept + scale(len(found)) * sum(coefficients.get(f, 0.0) for f in found)
     return 1.0 / (1.0 + math.exp(-max(min(score, 30.0), -30.0)))
 
 
-def speaks(name: str, text: str) -> bool:
+def speaks(name: str, found: set[str]) -> bool:
     """True when the model's probability reaches the threshold chosen at training."""
-    return probability(name, text) >= weights(name)[1]
+    return probability(name, found) >= threshold(name)
+
+
+def threshold(name: str) -> float:
+    """The probability at which the model speaks, chosen at training."""
+    return weights(name)[1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from service.understanding.model import speaks
+from service.understanding.model import features, speaks
 from service.understanding.normalise import Normalised, normalise
 from service.understanding.patterns import first_match, without, words
 
@@ -27,7 +27,7 @@ def crisis_level(text: Normalised, backstop: bool = True) -> str | None:
     """``clear``, ``possible`` or None for crisis language anywhere in the text: the
     reviewed patterns first, then the statistical backstop (possible at most)."""
     level = pattern_level(text)
-    if level is None and backstop and speaks("crisis", model_view(text)):
+    if level is None and backstop and speaks("crisis", features(model_view(text))):
         return POSSIBLE
     return level
 
@@ -38,11 +38,10 @@ def model_view(text: Normalised) -> str:
     return without(text.text, CRISIS)
 
 
-def opt_out_view(text: Normalised) -> str | None:
-    """What the opt-out backstop reads: the whole text, unless the patterns have
-    ruled it out with a ``[not]`` span ("I can't stop smiling", "please don't
-    stop these"): then there is nothing left for the model to decide."""
-    return None if without(text.text, OPT_OUT) != text.text else text.text
+def opt_out_ruled_out(text: Normalised) -> bool:
+    """Whether the opt-out patterns have explained the text with a ``[not]`` span ("I
+    can't stop smiling", "please don't stop these"): then the opt-out backstop is silent."""
+    return without(text.text, OPT_OUT) != text.text
 
 
 def pattern_level(text: Normalised) -> str | None:

@@ -9,9 +9,8 @@ the lowest one that reads at most ``max_false_rate`` of the dev texts it does
 not look for as one, and never below LOWEST_THRESHOLD. The folds are the
 corpus parts: each part's texts are scored by a model trained on the other
 parts, so the threshold is set on voices the model has not read, as a new
-peer's will be. Retrain after
-changing the pattern files. The held-out part is never read here. Needs
-scikit-learn (a test dependency).
+peer's will be. Retrain after changing the pattern files. The held-out part is
+never read here. Needs scikit-learn (a test dependency).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from service.understanding import OTHER, read
 from service.understanding.corpus import CRISIS_CLASS, Example, load
 from service.understanding.model import MODELS, features, model_file, scale
 from service.understanding.normalise import Normalised, normalise
-from service.understanding.safety import model_view, opt_out_view, pattern_level
+from service.understanding.safety import model_view, opt_out_ruled_out, pattern_level
 
 # Chosen by leave-one-part-out recall at 1-3% false readings on the dev part.
 REGULARISATION = 30.0
@@ -47,7 +46,7 @@ def left_as_free_text(example: Example, text: Normalised) -> bool:
 
 
 def left_to_opt_out_model(example: Example, text: Normalised) -> bool:
-    return opt_out_view(text) is not None and left_as_free_text(example, text)
+    return not opt_out_ruled_out(text) and left_as_free_text(example, text)
 
 
 @dataclass(frozen=True)
