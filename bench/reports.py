@@ -67,6 +67,10 @@ def history_statements(dialect: str) -> list[str]:
     """INSERT ... SELECT statements for a year of texts, answers, moods, consent, flags."""
     ts, dd = (lambda d, h: timestamp(dialect, d, h)), (lambda d: day(dialect, d))
     each_day = f"FROM peers p JOIN bench_days d ON d.n >= {ENROLLED}"
+    # Written day by day, as a live service writes them, so a range of days is stored
+    # together as it is in production (peer by peer, a day's rows were spread over the
+    # whole table and a range query read most of it).
+    by_day = "ORDER BY d.n, p.id"
     status = (
         "CASE WHEN (p.id + d.n) % 20 = 0 THEN 'failed' WHEN (p.id + d.n) % 20 = 1 "
         "THEN 'skipped' ELSE 'delivered' END"
@@ -76,16 +80,17 @@ def history_statements(dialect: str) -> list[str]:
         " skip_reason, error_code, attempts, created_at, updated_at) SELECT p.id, p.phone, "
         f"'checkin', p.id, {ts('d.n', 14)}, {ts('d.n', 14)}, {status}, CASE WHEN (p.id + d.n) % 20"
         " = 1 THEN 'quiet_hours' END, CASE WHEN (p.id + d.n) % 20 = 0 THEN '30003' END, 1, "
-        f"{ts('d.n', 14)}, {ts('d.n', 14)} {each_day}",
+        f"{ts('d.n', 14)}, {ts('d.n', 14)} {each_day} {by_day}",
         "INSERT INTO check_ins (goal_id, peer_id, local_date, result, created_at, updated_at) "
         f"SELECT p.id, p.id, {dd('d.n')}, CASE WHEN (p.id * 3 + d.n) % 5 = 0 THEN 'not_yet' ELSE "
         f"'done' END, {ts('d.n', 15)}, {ts('d.n', 15)} {each_day} "
-        "WHERE (p.id + d.n) % 10 < 6 AND (p.id + d.n) % 20 > 1",
+        f"WHERE (p.id + d.n) % 10 < 6 AND (p.id + d.n) % 20 > 1 {by_day}",
         "INSERT INTO moods (peer_id, local_date, score, created_at) SELECT p.id, "
-        f"{dd('d.n')}, 1 + (p.id + d.n) % 5, {ts('d.n', 16)} {each_day} WHERE (p.id + d.n) % 7 = 0",
+        f"{dd('d.n')}, 1 + (p.id + d.n) % 5, {ts('d.n', 16)} {each_day} WHERE (p.id + d.n) % 7 = 0 "
+        f"{by_day}",
         "INSERT INTO inbound_messages (provider_id, peer_id, from_phone, body, num_media, "
         "received_at) SELECT 'SM' || CAST(p.id * 1000 + d.n AS TEXT), p.id, p.phone, 'DONE', 0, "
-        f"{ts('d.n', 15)} {each_day} WHERE (p.id + d.n) % 7 = 3",
+        f"{ts('d.n', 15)} {each_day} WHERE (p.id + d.n) % 7 = 3 {by_day}",
         "INSERT INTO consent_events (phone, peer_id, kind, source, created_at) SELECT p.phone, "
         f"p.id, 'opt_in', 'enrolment', {ts(ENROLLED, 13)} FROM peers p",
         "INSERT INTO consent_events (phone, peer_id, kind, source, created_at) SELECT p.phone, "

@@ -221,6 +221,8 @@ class OutboundMessage(Base):
         Index("ix_outbound_peer_created", "peer_id", "created_at"),
         # The loop guard looks up recent texts to a number on every inbound message.
         Index("ix_outbound_phone_created", "to_phone", "created_at"),
+        # The program report counts a range's texts by the day they were due.
+        Index("ix_outbound_due", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -300,6 +302,8 @@ class CheckIn(Base):
         UniqueConstraint("goal_id", "local_date", name="uq_check_in_goal_day"),
         # The program report pairs each check-in text with the answer that followed it.
         Index("ix_check_in_goal_created", "goal_id", "created_at"),
+        # ... and a range's answers by the peer's day.
+        Index("ix_check_in_day", "local_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,5 +1,6 @@
 import json
 import logging
+import os
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -83,3 +84,20 @@ def test_a_postgresql_detail_line_is_hidden_in_messages_too():
     for logged in (text_line, json_line):
         assert "x@example.org" not in logged
         assert logged.endswith("Key (email)=(values hidden)\nmore")
+
+
+@pytest.mark.skipif(
+    os.environ.get("PEERNUDGE_TEST_DATABASE", "sqlite") != "postgresql",
+    reason="a PostgreSQL setting; the PostgreSQL pass",
+)
+def test_postgresql_connections_do_not_compile_queries(database_url):
+    """JIT compiling cost the program report more than it saved (bench/reports.py)."""
+    engine = db.make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            assert connection.scalar(text("SHOW jit")) == "off"
+            connection.rollback()
+        with engine.connect() as connection:  # a connection back from the pool keeps it
+            assert connection.scalar(text("SHOW jit")) == "off"
+    finally:
+        engine.dispose()
