@@ -47,7 +47,7 @@ from service.phones import last_four
 from service.recurrence import schedule_shape
 from service.runtime import Runtime
 from service.understanding import Reading, bare_number, read
-from service.understanding.context import CONTEXT_LIFETIME, Context
+from service.understanding.context import CONTEXT_LIFETIME, TIME_QUESTION, Context
 
 log = logging.getLogger(__name__)
 
@@ -702,6 +702,10 @@ def handle_later(turn: Turn) -> str:
 
 
 def handle_time(turn: Turn) -> str:
+    if not turn.reading.time:  # "earlier pls", "mornings are bad": ask for the time
+        remember_question(turn, TIME_QUESTION)
+        start, end = quiet_hours.window_text(turn.runtime.settings, turn.peer)
+        return turn.reply("time_ask", start=start, end=end)
     try:
         new_time = peer_changes.move_check_ins(
             turn.session, turn.runtime.settings, turn.peer, turn.reading.time or "", turn.now

@@ -180,6 +180,23 @@ def test_the_same_ambiguous_text_twice_takes_the_days_meaning(client, runtime, p
     assert peer_row(runtime, peer).paused_until is not None
 
 
+def test_a_new_time_asked_for_without_one_is_asked_about_then_set(client, runtime, peer, noon):
+    question = text(client, "can the texts come at a different time, mornings are bad")
+    assert "08:00" in question and "20:00" in question  # asks, with the hours allowed
+    assert load(runtime, Schedule)[0].times == "09:00"
+    assert "19:00" in text(client, "7")  # a bare hour answers "what time?"
+    assert load(runtime, Schedule)[0].times == "19:00"
+
+
+def test_a_length_answers_pause_goal_or_days(client, runtime, peer, noon):
+    add_goal(runtime, 1, "call my sponsor", 2)
+    assert "GOAL" in text(client, "PAUSE 2")
+    text(client, "two weeks")
+    assert peer_row(runtime, 1).paused_until is not None
+    paused_for = peer_row(runtime, 1).paused_until - noon.current
+    assert timedelta(days=13) < paused_for <= timedelta(days=14)  # everything, two weeks
+
+
 def test_every_text_keeps_how_it_was_read(client, runtime, peer, noon):
     text(client, "yep did it")
     text(client, "ya lo hice")

@@ -34,13 +34,14 @@ def test_the_corpus_has_both_languages_and_a_third_held_out():
 # 1% false crises and 90% of answers and changes read right. What the reader reaches on
 # the held-out part is below some of them (README, "What PeerNudge understands"); these
 # floors are the measured figures, so a change that reads worse fails here.
-CRISIS_RECALL_FLOOR = 0.90
+CRISIS_RECALL_FLOOR = 0.905
 OPT_OUT_RECALL_FLOOR = 0.89
-FALSE_OPT_OUTS_AT_MOST = 15
-FALSE_CRISIS_SHARE_AT_MOST = 0.025
+# 16: the eighteenth and nineteenth parts' held-out rows brought one (read so before them too).
+FALSE_OPT_OUTS_AT_MOST = 16
+FALSE_CRISIS_SHARE_AT_MOST = 0.022
 CHECK_INS_FLOOR = 0.87
-CHANGES_FLOOR = 0.81
-UNCLEAR_OPT_OUT_FLOOR = 0.74
+CHANGES_FLOOR = 0.82
+UNCLEAR_OPT_OUT_FLOOR = 0.76
 # Clear opt-outs the reader only holds and asks about still get no automated text.
 STOPPED_OR_HELD_FLOOR = 0.96
 

@@ -26,7 +26,8 @@ CLOCK = re.compile(
 )
 # "half past 6", "quarter to 8": the words before the hour.
 BEFORE_HOUR = re.compile(
-    r"\b(?P<words>half past|quarter past|quarter to|quarter til) (?P<hour>1[0-2]|[1-9])\b"
+    r"\b(?P<words>half past|quarter past|quarter to|quarter til|cuarto para) (las |la )?"
+    r"(?P<hour>1[0-2]|[1-9])\b"
 )
 WORD_TIMES = {"noon": 12, "midday": 12, "mediodia": 12}
 EVENING = ("pm", "p m", "evening", "afternoon", "night", "tarde", "noche", "tonight")
@@ -66,7 +67,8 @@ SPOKEN_TIME = re.compile(
     rf"|\b(?P<las>a las|las|a la) (?P<es>{'|'.join(SPANISH_HOURS)})\b"
 )
 MINUTES = {"y media": 30, "y cuarto": 15, "menos cuarto": -15, "half past": 30,
-           "quarter past": 15, "quarter to": -15, "quarter til": -15}  # fmt: skip
+           "quarter past": 15, "quarter to": -15, "quarter til": -15,
+           "cuarto para": -15}  # fmt: skip
 
 
 def to_24h(
@@ -130,7 +132,7 @@ def find_clock(text: str) -> str | None:
     """The first time of day in a reader-form text, as ``HH:MM``; None if there is none."""
     text = in_digits(text)
     for word, hour in WORD_TIMES.items():
-        if re.search(rf"\b{word}\b", text):
+        if re.search(rf"\b{word}(ish)?\b", text):  # "noonish"
             return f"{hour:02d}:00"
     if (spoken := words_before_hour(text)) is not None:
         return spoken

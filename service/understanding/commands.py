@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 
-from service.understanding.clock import find_clock
+from service.understanding.clock import find_clock, in_digits
 from service.understanding.goals import goal_named, goals_named, number_word, text_stems
 from service.understanding.normalise import surface
 from service.understanding.patterns import alternation, sections
@@ -76,6 +76,8 @@ FEWER, LATER, LATER_WORD, LATER_ONLY, CHANGE_TIME = (
     rx("later_only"),
     rx("change_time"),
 )
+CHANGE_TIME_VAGUE = rx("change_time_vague")
+REST_TODAY = rx("rest_today")
 PAUSE, REST, NOT_YET, DONE, PAST = rx("pause"), rx("rest"), rx("not_yet"), rx("done"), rx("past")
 DONE_WEAK, DONE_STATE, AFFIRM, HEAVY = rx("done_weak"), rx("done_state"), rx("affirm"), rx("heavy")
 NEGATION, STANCE, DOING, NO_START, FORGOT = (
@@ -105,7 +107,9 @@ COUNT_WORDS = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "couple": 2, "couple of": 2, "few": 3, "un": 1, "una": 1,
     "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "unos": 3, "unas": 3,
-    "par de": 2,
+    "par de": 2, "ocho": 8, "nueve": 9, "diez": 10, "eleven": 11, "twelve": 12, "once": 11,
+    "doce": 12, "fourteen": 14, "catorce": 14, "fifteen": 15, "quince": 15, "twenty": 20,
+    "veinte": 20, "thirty": 30, "treinta": 30,
 }  # fmt: skip
 MOOD_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5,
               "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5}  # fmt: skip
@@ -493,7 +497,8 @@ def opt_in_rule(text: str, goals: tuple[str, ...]) -> Command | None:
 
 
 TIME_SPAN = re.compile(
-    r"\b(a las|a la|pa las|para las|at|around|like|by|am|pm|a m|p m|oclock|noon|midday|mediodia"
+    r"\b(a las|a la|pa las|para las|at night|at|around|like|by|am|pm|a m|p m|oclock|noon"
+    r"|midday|mediodia|noonish|(un )?cuarto para( las| la)?|a eso de( las)?"
     r"|in the (morning|evening|afternoon)|at night|tonight|this (evening|morning)"
     r"|de la (manana|tarde|noche)|y media|y cuarto|menos cuarto|half past|quarter (past|to))\b"
     r"|\b\d{1,4}(:\d\d)?(am|pm)?\b"
@@ -514,6 +519,7 @@ def is_time_only(text: str) -> bool:
 
     The time must be unmistakable ("7pm", "7:30", "a las 7"): "1 tonight" is a mood.
     """
+    text = in_digits(text)  # "ten thirty at night"
     if not EXPLICIT_TIME.search(text):
         return False
     rest = " ".join(TIME_SPAN.sub(" ", text).split())
@@ -526,9 +532,13 @@ def is_time_only(text: str) -> bool:
 
 
 def time_rule(text: str, goals: tuple[str, ...]) -> Command | None:
-    clock = find_clock(text)
-    if clock is None or LATER_ONLY.search(text):
+    """A new time for the check-ins; without a clock time, a request for one that the
+    conversation answers by asking what time ("earlier pls", "mornings are bad")."""
+    if LATER_ONLY.search(text):
         return None
+    clock = find_clock(text)
+    if clock is None:
+        return Command("time", 0.7) if CHANGE_TIME_VAGUE.search(text) else None
     if CHANGE_TIME.search(text) or is_time_only(text):
         return Command("time", 0.85, time=clock)
     return None
@@ -550,15 +560,35 @@ def later_rule(text: str, goals: tuple[str, ...]) -> Command | None:
     short = without_fillers(text)
     if LATER_WORD.search(short) and len(short.split()) <= 2:
         return Command("later", 0.85)
+    if LATER_WORD.match(short) and len(short.split()) <= LATER_WITH_REASON:
+        return Command("later", 0.8)  # "later pls, baby's nursing", "luego, ando ocupada"
     return None
+
+
+LATER_WITH_REASON = 6
 
 
 TWO_SCORES = re.compile(r"\b[0-9]+\b.*\b[0-9]+\b")
 
 
+# A score written as a word at the start ("three, same as always") or hedged ("3ish"):
+# read as its digit, so the same rules decide whether it is a mood or a count.
+LEADING_SCORE = re.compile(
+    rf"^({'|'.join(MOOD_WORDS)})\b(?! (secs?|seconds?|minutes?|moment|things?|veces|vez|momento"
+    r"|segundo|more|of|day|days|week|weeks|time|times|thing)\b)"
+)
+HEDGED_SCORE = re.compile(r"\b([1-5])ish\b")
+
+
+def score_digits(text: str) -> str:
+    text = HEDGED_SCORE.sub(r"\1", text)
+    return LEADING_SCORE.sub(lambda match: str(MOOD_WORDS[match[1]]), text)
+
+
 def mood_rule(text: str, goals: tuple[str, ...]) -> Command | None:
     if TWO_SCORES.fullmatch(text) and len(text.split()) <= 3:
         return None  # "3 4": two numbers and nothing to say which is the mood
+    text = score_digits(text)
     score = mood(text) or edge_mood(text)
     if score is None and (word := number_word(text)) is not None and len(text.split()) <= 4:
         score = word if 1 <= word <= 5 and re.search(r"\b(a|an|like|un|una|mood)\b", text) else None
@@ -576,6 +606,7 @@ RULES: tuple[Rule, ...] = (
     simple("resume", RESUME),
     simple("fewer", FEWER),
     time_rule,
+    simple("rest", REST_TODAY),
     pause_rule,
     later_rule,
     mood_rule,

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from service.understanding.clock import find_clock
+from service.understanding.commands import COUNT_WORDS, DURATION, pause_days, without_fillers
 from service.understanding.goals import goal_named, goal_number
 from service.understanding.normalise import Normalised
 
@@ -26,6 +28,7 @@ CONTEXT_LIFETIME = timedelta(hours=2)
 WHICH_GOAL = "which_goal"  # which_goal:<intent>
 NUMBER_MEANING = "number"  # number:<intent>:<n>
 OPT_OUT_UNCLEAR = "opt_out_unclear"
+TIME_QUESTION = "time"  # after "What time suits you?"
 GOAL_WORDS = re.compile(
     r"^(the |just the |only the |just |only |solo |nada mas |la |el )?"
     r"(goal|meta|one goal|that goal|la meta)\b"
@@ -43,6 +46,14 @@ YES_AGAIN = re.compile(
     r"^(yes|y|yes sir|si|sip|claro|ok|okay|sure|yes i do|si quiero|yes i want them|quiero)"
     r"( (please|pls|porfa|por favor|again|quiero|otra vez|de nuevo|thanks|gracias))*$"
 )
+# A length given in answer to "pause goal 2, or everything for 2 days?": "a week",
+# "like 4 days", "ten", "hasta el lunes" (hedges in front do not change it).
+HEDGE = re.compile(r"^((like|about|around|maybe|idk|i do not know|i dunno|no se|um|uh|for"
+                   r"|more like|prob|probably|como|unos|unas|por|mmm|hmm|just|make it|do|pause"
+                   r"|pausa)\b ?)+")  # fmt: skip
+A_WHILE = re.compile(r"^(a while|a bit|a little while|un tiempo|una temporada|un rato)\b")
+UNTIL = re.compile(r"^(till|til|until|untill|thru|through|hasta)\b")
+LENGTH_WORDS = 6  # a longer text is more than a length
 KEEP_WORDS = re.compile(
     r"^(keep|keep (them|it|going|the texts|sending)|no keep|it is fine|its fine|i am fine|"
     r"never mind|no (it is|its) (fine|ok|okay)|they are fine|i am good|all good|mantener|"
@@ -72,7 +83,9 @@ def answer_in_context(text: Normalised, context: Context) -> dict[str, Any] | No
         return which_goal(text.text, rest, context)
     if kind == NUMBER_MEANING:
         intent, _, number = rest.partition(":")
-        return number_meaning(text.text, intent, int(number or 0))
+        return number_meaning(text.text, intent, int(number or 0), len(context.goals))
+    if kind == TIME_QUESTION and (clock := time_answer(text.text)) is not None:
+        return {"intent": "time", "confidence": 0.85, "time": clock, "answered": context.asked}
     if kind == OPT_OUT_UNCLEAR and KEEP_WORDS.search(text.text):
         return {"intent": "keep", "confidence": 0.8, "answered": context.asked}
     return None
@@ -98,9 +111,14 @@ def which_goal(text: str, intent: str, context: Context) -> dict[str, Any] | Non
     }
 
 
-def number_meaning(text: str, intent: str, number: int) -> dict[str, Any] | None:
-    """After "PAUSE 2" with several goals: is 2 the goal or the days (hours for LATER)?"""
+def number_meaning(text: str, intent: str, number: int, goals: int) -> dict[str, Any] | None:
+    """After "PAUSE 2" with several goals: is 2 the goal or the days (hours for LATER)?
+    A pause (or a rest day) can also be answered with a length of its own ("a week",
+    "ten", "till sunday"): everything paused for that long."""
     asked = f"{NUMBER_MEANING}:{intent}:{number}"
+    if intent in ("pause", "rest") and (days := length_answer(text, goals)) is not None:
+        return {"intent": "pause", "confidence": 0.85, "number": days or None, "scope": "days",
+                "answered": asked}  # fmt: skip
     if GOAL_WORDS.search(text) or re.fullmatch(rf"(goal |meta |#)?{number}", text):
         return {"intent": intent, "confidence": 0.9, "number": number, "scope": "goal",
                 "answered": asked}  # fmt: skip
@@ -109,3 +127,29 @@ def number_meaning(text: str, intent: str, number: int) -> dict[str, Any] | None
         return {"intent": days_intent, "confidence": 0.9, "number": number, "scope": "days",
                 "answered": asked}  # fmt: skip
     return None
+
+
+def length_answer(text: str, goals: int) -> int | None:
+    """Days given as a length (0: a length with no count, "till sunday"), or None. A bare
+    count only when no goal has that number: "3" with three goals is still a goal."""
+    words = HEDGE.sub("", without_fillers(text)).strip(" .!?")
+    if A_WHILE.match(words):  # "idk a while, til my court thing is over"
+        return 0
+    if not words or len(words.split()) > LENGTH_WORDS:
+        return None
+    if UNTIL.match(words):
+        return 0
+    if DURATION.search(words):
+        return pause_days(words)
+    count = int(words) if words.isdigit() else COUNT_WORDS.get(words)
+    if count is None or count <= goals or words in ("a", "an", "un", "una"):
+        return None
+    return pause_days(f"{count} days")
+
+
+def time_answer(text: str) -> str | None:
+    """After "What time suits you?": a time, where a bare "7" is one too ("at 7")."""
+    words = without_fillers(text)
+    if not words or len(words.split()) > LENGTH_WORDS:
+        return None
+    return find_clock(words) or find_clock(f"at {words}")
