@@ -45,11 +45,25 @@ def tables_and_current(url: str) -> tuple[set[str], bool]:
         engine.dispose()
 
 
-def test_migrations_up_from_empty_down_one_step_and_up_again(pg_url):
+def report_indexes(url: str) -> set[str]:
+    engine = db.make_engine(url)
+    try:
+        found = inspect(engine)
+        return {i["name"] for t in ("outbound_messages", "check_ins") for i in found.get_indexes(t)}
+    finally:
+        engine.dispose()
+
+
+def test_migrations_up_from_empty_down_step_by_step_and_up_again(pg_url):
     db.upgrade(pg_url)
     tables, current = tables_and_current(pg_url)
     assert set(Base.metadata.tables) <= tables and current
-    db.downgrade(pg_url, "-1")
+    assert {"ix_outbound_due", "ix_check_in_day"} <= report_indexes(pg_url)
+    db.downgrade(pg_url, "-1")  # 0002: the report's range indexes
+    tables, current = tables_and_current(pg_url)
+    assert "peers" in tables and not current
+    assert not {"ix_outbound_due", "ix_check_in_day"} & report_indexes(pg_url)
+    db.downgrade(pg_url, "-1")  # 0001: everything
     tables, current = tables_and_current(pg_url)
     assert "peers" not in tables and not current
     db.upgrade(pg_url)
