@@ -51,8 +51,8 @@ def read(body: str, context: Context | None = None, backstop: bool = True) -> Re
     context = context or Context()
     text = normalise(body or "")
     language = language_of(text, context.language)
-    crisis = crisis_level(text, backstop)
     opt_out = opt_out_level(text)
+    crisis = crisis_level(text, backstop, opt_out)
     if crisis:
         intent = CRISIS if crisis == CLEAR else POSSIBLE_CRISIS
         confidence = 0.95 if crisis == CLEAR else 0.6

@@ -23,11 +23,15 @@ SENTENCE_BREAK = re.compile(r"[.,;:!?\n()\u00a1\u00bf]+")
 JOKING = re.compile(r"\U0001f602|\U0001f923|\U0001f606|\U0001f605|\U0001f61c|\U0001f61d|\U0001f92a")
 
 
-def crisis_level(text: Normalised, backstop: bool = True) -> str | None:
+def crisis_level(text: Normalised, backstop: bool = True, opt_out: str | None = None) -> str | None:
     """``clear``, ``possible`` or None for crisis language anywhere in the text: the
-    reviewed patterns first, then the statistical backstop (possible at most)."""
+    reviewed patterns first, then the statistical backstop (possible at most). The
+    backstop is silent on a text the opt-out patterns read as an unclear opt-out ("I
+    don't think this is for me"): that text is already held, asked about and flagged for
+    the specialist."""
     level = pattern_level(text)
-    if level is None and backstop and speaks("crisis", features(model_view(text))):
+    quiet = not backstop or opt_out == POSSIBLE
+    if level is None and not quiet and speaks("crisis", features(model_view(text))):
         return POSSIBLE
     return level
 
