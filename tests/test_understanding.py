@@ -332,3 +332,19 @@ def test_asking_to_get_the_texts_again_after_stopping_is_an_opt_in():
         "quiero que me den de alta otra vez",
     ):
         assert intent(body, consent="opted_out")[0] == "opt_in"
+
+
+@pytest.mark.parametrize(
+    ("body", "days"),
+    [("a week", 7), ("like 4 days", 4), ("diez", 10), ("dos semanas", 14), ("till sunday", None)],
+)
+def test_a_length_answers_pause_goal_or_days(body, days):
+    context = Context(goals=("walk", "call my sponsor"), asked="number:pause:2")
+    reading = read(body, context)
+    assert (reading.intent, reading.scope, reading.number) == ("pause", "days", days)
+
+
+def test_after_pause_a_bare_count_is_days_only_when_no_goal_has_that_number():
+    context = Context(goals=("walk", "call my sponsor", "journal"), asked="number:pause:2")
+    assert (read("5", context).scope, read("5", context).number) == ("days", 5)
+    assert read("3", context).scope != "days"  # goal 3 exists: not read as three days

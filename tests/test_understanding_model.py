@@ -10,7 +10,13 @@ from service.understanding import OPT_OUT, OPT_OUT_UNCLEAR, OTHER, read
 from service.understanding.corpus import load
 from service.understanding.model import MODELS, features, model_file, probability, speaks
 from service.understanding.normalise import normalise
-from service.understanding.safety import POSSIBLE, crisis_level, model_view, pattern_level
+from service.understanding.safety import (
+    POSSIBLE,
+    crisis_level,
+    model_view,
+    opt_out_level,
+    pattern_level,
+)
 from service.understanding.train import train
 
 
@@ -28,6 +34,20 @@ def test_the_model_raises_a_text_the_patterns_miss_to_a_possible_crisis_only():
     ]
     assert flagged, "the model should catch some wording the patterns miss"
     assert {crisis_level(text) for text in flagged} == {POSSIBLE}
+
+
+def test_an_unclear_opt_out_the_crisis_model_would_flag_is_held_and_asked_not_a_crisis():
+    """The opt-out patterns' unclear reading already holds the texts, asks once and flags
+    the specialist; the crisis model stays silent on it."""
+    both = [
+        e
+        for e in load(None)
+        if pattern_level(text := normalise(e.text)) is None
+        and opt_out_level(text) == POSSIBLE
+        and speaks("crisis", features(model_view(text)))
+    ]
+    assert both, "some unclear opt-outs look like distress to the crisis model"
+    assert {read(e.text, e.context).intent for e in both} == {OPT_OUT_UNCLEAR}
 
 
 def model_readings(split: str | None = None):
