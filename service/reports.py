@@ -525,34 +525,41 @@ def habit_strength(report: Report) -> list[dict[str, Any]]:
     """Goals on the plan on the range's last day (or today), by habit strength then."""
     day, weights = min(report.range.last, report.today), habit_weights()
     age = -report.sql.day_number(CheckIn.local_date, day)
-    # The done days are summed per goal from one scan of the days in question (they are
-    # stored together), not looked up goal by goal: at 100,000 peers that halved it.
-    caseload = [] if report.specialist_id is None else [CheckIn.peer_id.in_(
-        select(Peer.id).where(*report.scope()))]  # fmt: skip
-    done = (
-        select(CheckIn.goal_id, func.sum(weights.c.weight).label("strength"))
-        .join(weights, weights.c.age == age)
-        .where(
-            *caseload,
-            CheckIn.result == "done",
-            CheckIn.local_date <= day,
-            CheckIn.local_date > day - timedelta(days=HABIT_DAYS),
+    recent_done = [
+        CheckIn.result == "done",
+        CheckIn.local_date <= day,
+        CheckIn.local_date > day - timedelta(days=HABIT_DAYS),
+    ]
+    on_plan = [
+        *report.scope(),
+        Goal.active,
+        report.sql.local_date(Goal.created_at) <= day,
+        enrolled_on(report, day),
+    ]
+    strength = select(Goal.id).join(Peer, Peer.id == Goal.peer_id).where(*on_plan)
+    if report.specialist_id is None:
+        # The whole program's done days are summed per goal from one scan of the days in
+        # question (stored together); looked up goal by goal, 100,000 peers' took twice as
+        # long (bench/reports.py). A caseload's few goals are looked up one by one.
+        done = (
+            select(CheckIn.goal_id, func.sum(weights.c.weight).label("strength"))
+            .join(weights, weights.c.age == age)
+            .where(*recent_done)
+            .group_by(CheckIn.goal_id)
+            .subquery()
         )
-        .group_by(CheckIn.goal_id)
-        .subquery()
-    )
-    per_goal = (
-        select(Goal.id, func.coalesce(done.c.strength, 0.0).label("strength"))
-        .join(Peer, Peer.id == Goal.peer_id)
-        .outerjoin(done, done.c.goal_id == Goal.id)
-        .where(
-            *report.scope(),
-            Goal.active,
-            report.sql.local_date(Goal.created_at) <= day,
-            enrolled_on(report, day),
+        strength = strength.add_columns(func.coalesce(done.c.strength, 0.0).label("strength"))
+        per_goal = strength.outerjoin(done, done.c.goal_id == Goal.id).subquery()
+    else:
+        strength = strength.add_columns(
+            func.coalesce(func.sum(weights.c.weight), 0.0).label("strength")
         )
-        .subquery()
-    )
+        per_goal = (
+            strength.outerjoin(CheckIn, and_(CheckIn.goal_id == Goal.id, *recent_done))
+            .outerjoin(weights, weights.c.age == age)
+            .group_by(Goal.id)
+            .subquery()
+        )
     band = case(
         *[(per_goal.c.strength >= low, label) for low, label in reversed(HABIT_BANDS[1:])],
         else_=HABIT_BANDS[0][1],

@@ -309,15 +309,25 @@ def test_habit_strength_bands(runtime, specialist):
         removed.goals[0].active = False  # off the plan: not counted
         add_peer(s, specialist, utc(2026, 7, 3, 15))  # enrolled after the day: not counted
 
-    bands = report_of(runtime, today=date(2026, 7, 5))["goals"]["habit_strength"]
+    other = make_specialist(runtime, "lee@example.org", "Lee Other")
+    with db.transaction(runtime.session_factory) as s:
+        elsewhere = add_peer(s, other, utc(2026, 1, 1, 15))  # another caseload, done 60 days
+        for age in range(60):
+            done = day - timedelta(days=age)
+            answered(s, elsewhere.goals[0], done, utc(done.year, done.month, done.day, 15))
+
     # 1 - 0.95^60 = 0.954; 1 - 0.95^14 = 0.512; 0.
-    assert bands == [
+    expected = [
         {"band": "0-19%", "goals": 1},
         {"band": "20-39%", "goals": 0},
         {"band": "40-59%", "goals": 1},
         {"band": "60-79%", "goals": 0},
         {"band": "80-100%", "goals": 1},
     ]
+    caseload = report_of(runtime, specialist=specialist, today=date(2026, 7, 5))
+    assert caseload["goals"]["habit_strength"] == expected
+    program = report_of(runtime, today=date(2026, 7, 5))["goals"]["habit_strength"]
+    assert program == [*expected[:4], {"band": "80-100%", "goals": 2}]  # and the other one
 
 
 # --- mood ------------------------------------------------------------------------------
