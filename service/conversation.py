@@ -708,7 +708,7 @@ def handle_time(turn: Turn) -> str:
         return turn.reply("time_ask", start=start, end=end)
     try:
         new_time = peer_changes.move_check_ins(
-            turn.session, turn.runtime.settings, turn.peer, turn.reading.time or "", turn.now
+            turn.session, turn.runtime.settings, turn.peer, turn.reading.time, turn.now
         )
     except ValueError:
         start, end = quiet_hours.window_text(turn.runtime.settings, turn.peer)

@@ -1,6 +1,5 @@
 import json
 import logging
-import os
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
@@ -9,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from service import db
 from service.logs import MaskingJsonFormatter, MaskingTextFormatter
 from service.models import Base
+from tests.conftest import TEST_DATABASE
 
 
 def test_migrations_create_every_table_on_an_empty_database(tmp_path):
@@ -87,7 +87,7 @@ def test_a_postgresql_detail_line_is_hidden_in_messages_too():
 
 
 @pytest.mark.skipif(
-    os.environ.get("PEERNUDGE_TEST_DATABASE", "sqlite") != "postgresql",
+    TEST_DATABASE != "postgresql",
     reason="a PostgreSQL setting; the PostgreSQL pass",
 )
 def test_postgresql_connections_do_not_compile_queries(database_url):
