@@ -30,10 +30,16 @@ def crisis_level(text: Normalised, backstop: bool = True, opt_out: str | None = 
     don't think this is for me"): that text is already held, asked about and flagged for
     the specialist."""
     level = pattern_level(text)
-    quiet = not backstop or opt_out == POSSIBLE
-    if level is None and not quiet and speaks("crisis", features(model_view(text))):
+    reads = backstop and left_to_crisis_model(level, opt_out)
+    if reads and speaks("crisis", features(model_view(text))):
         return POSSIBLE
     return level
+
+
+def left_to_crisis_model(level: str | None, opt_out: str | None) -> bool:
+    """Whether the crisis backstop reads a text, given what the crisis patterns (``level``)
+    and the opt-out patterns (``opt_out``) made of it; training uses the same test."""
+    return level is None and opt_out != POSSIBLE
 
 
 def model_view(text: Normalised) -> str:

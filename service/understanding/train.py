@@ -24,12 +24,11 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
 
-from service.understanding import OTHER, read
+from service.understanding import OTHER, read, safety
 from service.understanding.corpus import CRISIS_CLASS, Example, load
 from service.understanding.model import MODELS, features, model_file, scale
 from service.understanding.normalise import Normalised, normalise
 from service.understanding.safety import (
-    POSSIBLE,
     model_view,
     opt_out_level,
     opt_out_ruled_out,
@@ -56,7 +55,7 @@ def left_to_opt_out_model(example: Example, text: Normalised) -> bool:
 
 
 def left_to_crisis_model(example: Example, text: Normalised) -> bool:
-    return pattern_level(text) is None and opt_out_level(text) != POSSIBLE
+    return safety.left_to_crisis_model(pattern_level(text), opt_out_level(text))
 
 
 @dataclass(frozen=True)
