@@ -244,3 +244,26 @@ def test_a_question_only_a_model_understands_gets_the_same_answer_as_the_keyword
 ):
     for intent, keyword in (("help", "HELP"), ("goals", "GOALS")):
         assert text(client, read_by_a_model_only(intent)) == text(client, keyword)
+
+
+def test_a_mixed_answer_records_nothing_and_goes_to_the_specialist(client, runtime, peer, noon):
+    add_goal(runtime, peer, "drink more water", 2)
+    text(client, "went for my walk this morning but havent had any water yet")
+    assert load(runtime, CheckIn) == []  # neither half recorded alone
+    assert [flag.kind for flag in load(runtime, Flag)] == ["reply"]
+
+
+def test_none_after_which_one_did_you_do_is_not_yet_for_every_goal(client, runtime, peer, noon):
+    add_goal(runtime, peer, "drink more water", 2)
+    assert "Which one" in text(client, "DONE")
+    text(client, "neither")
+    assert sorted(c.result for c in load(runtime, CheckIn)) == ["not_yet", "not_yet"]
+
+
+def test_a_goal_named_first_in_a_longer_answer_to_which_one_answers_it(client, runtime, peer, noon):
+    add_goal(runtime, peer, "drink more water", 2)
+    text(client, "done")
+    text(client, "the water one, two big bottles at work and another on the bus home")
+    (check_in,) = load(runtime, CheckIn)
+    assert check_in.result == "done"
+    assert load(runtime, Goal, Goal.id == check_in.goal_id)[0].text == "drink more water"

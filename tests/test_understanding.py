@@ -348,3 +348,77 @@ def test_after_pause_a_bare_count_is_days_only_when_no_goal_has_that_number():
     context = Context(goals=("walk", "call my sponsor", "journal"), asked="number:pause:2")
     assert (read("5", context).scope, read("5", context).number) == ("days", 5)
     assert read("3", context).scope != "days"  # goal 3 exists: not read as three days
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "stop texting me before 8, actually no, just stop texting me altogether",
+        "no more messages pls, I'm good now",
+        "cancel it all for good",
+        "i'm done getting these every day",
+        "dejad de mandarme mensajes",
+        "ya me di de baja y todavía me llegan",
+    ],
+)
+def test_a_whole_stop_beside_a_limited_one_and_other_clear_opt_outs(body):
+    assert read(body).intent == "opt_out"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I'm so done with these people at the DMV",
+        "thought I was done with these, guess not",
+    ],
+)
+def test_being_done_with_something_else_is_not_a_clear_opt_out(body):
+    assert read(body).intent != "opt_out"
+
+
+def test_saying_stop_in_the_past_does_not_undo_asking_for_the_texts_again():
+    reading = read(
+        "put me back on please, I was upset the day I texted stop", Context(consent="opted_out")
+    )
+    assert reading.intent == "opt_in"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "my brother is convulsing after he shot up, please",
+        "the voices keep telling me to jump and I'm on the roof now",
+        "they are doing cpr on him in the ambulance",
+        "me estoy tomando todas mis pastillas",
+    ],
+)
+def test_an_emergency_happening_now_is_a_crisis(body):
+    assert read(body).intent == "crisis"
+
+
+def test_someone_elses_past_overdose_told_as_news_is_not_a_crisis_unless_it_still_hurts():
+    assert read("a friend from group died last year, overdose they said").intent == "other"
+    hurts = read("my friend overdosed last year and it's still really hard, I miss him")
+    assert hurts.intent in ("crisis", "possible_crisis")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("afternoons would work better for me", ("time", None)),
+        ("prefiero los mensajes en la noche", ("time", None)),
+        ("only check in on tuesdays and fridays", ("fewer", None)),
+        ("un descanso de los mensajes por 3 dias", ("pause", 3)),
+        ("I'll text you after work", ("later", None)),
+    ],
+)
+def test_a_part_of_the_day_fewer_days_a_break_and_later_in_other_words(body, expected):
+    reading = read(body, Context(goals=("walk", "call my sponsor")))
+    assert (reading.intent, reading.number) == expected
+
+
+def test_answers_that_differ_by_goal_stay_free_text():
+    goals = ("walk the dog", "call my sponsor")
+    assert read("walked the dog but didn't call", Context(goals=goals)).intent == "other"
+    assert read("walked the dog and called him", Context(goals=goals)).intent == "done"
+    assert read("not yet but I will later", Context(goals=goals)).intent != "other"

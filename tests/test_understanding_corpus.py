@@ -35,16 +35,16 @@ def test_the_corpus_has_both_languages_and_a_third_held_out():
 # the held-out part is below some of them (README, "What PeerNudge understands"); these
 # floors are the measured figures, so a change that reads worse fails here.
 CRISIS_RECALL_FLOOR = 0.905
-OPT_OUT_RECALL_FLOOR = 0.89
-# 18: one in the eighteenth and nineteenth parts' held-out rows, two in the twentieth and
-# twenty-first's (three before the rules learned from their dev rows).
+OPT_OUT_RECALL_FLOOR = 0.90
+# 18: seventeen in the first twenty-one parts' held-out rows, one in the twenty-second to
+# twenty-fourth's.
 FALSE_OPT_OUTS_AT_MOST = 18
 FALSE_CRISIS_SHARE_AT_MOST = 0.025
-CHECK_INS_FLOOR = 0.87
-CHANGES_FLOOR = 0.815
-UNCLEAR_OPT_OUT_FLOOR = 0.76
+CHECK_INS_FLOOR = 0.885
+CHANGES_FLOOR = 0.835
+UNCLEAR_OPT_OUT_FLOOR = 0.77
 # Clear opt-outs the reader only holds and asks about still get no automated text.
-STOPPED_OR_HELD_FLOOR = 0.96
+STOPPED_OR_HELD_FLOOR = 0.965
 
 
 def test_crisis_recall_holds_its_measured_floor(heldout):

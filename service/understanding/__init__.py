@@ -17,12 +17,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.understanding.commands import Command, command
+from service.understanding.commands import Command, command, is_mixed
 from service.understanding.context import Context, answer_in_context
 from service.understanding.language import language_of
 from service.understanding.model import features, probability, speaks, threshold
 from service.understanding.normalise import Normalised, normalise
-from service.understanding.safety import CLEAR, crisis_level, opt_out_level, opt_out_ruled_out
+from service.understanding.safety import (
+    CLEAR,
+    crisis_level,
+    opt_out_level,
+    opt_out_ruled_out,
+    sentences,
+)
 
 # Intents a reading can have.
 CRISIS, POSSIBLE_CRISIS = "crisis", "possible_crisis"
@@ -59,6 +65,8 @@ def read(body: str, context: Context | None = None, backstop: bool = True) -> Re
         return Reading(intent, confidence, language, also_opt_out=opt_out == CLEAR)
     if opt_out == CLEAR and not is_time_limited(text):
         return Reading(OPT_OUT, 1.0 if len(text.tokens) <= 3 else 0.9, language)
+    if is_mixed(sentences(text), context.goals):
+        return Reading(OTHER, 0.5, language)
     contextual = answer_in_context(text, context)
     if contextual is not None:
         return Reading(language=language, **contextual)

@@ -33,7 +33,13 @@ from dataclasses import dataclass, replace
 from functools import cache
 
 from service.understanding.clock import find_clock, in_digits
-from service.understanding.goals import goal_named, goals_named, number_word, text_stems
+from service.understanding.goals import (
+    goal_named,
+    goal_number,
+    goals_named,
+    number_word,
+    text_stems,
+)
 from service.understanding.normalise import surface
 from service.understanding.patterns import alternation, sections
 
@@ -614,6 +620,30 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+# Mixed answers -------------------------------------------------------------
+
+ANSWERS = {"done", "not_yet", "rest", "later"}
+CLAUSE_BREAK = re.compile(r"\b(but|pero|tho|though|y|and)\b")
+
+
+def is_mixed(clauses: list[str], goals: tuple[str, ...]) -> bool:
+    """Whether a text answers differently for different goals ("walked but didnt call",
+    "el 1 ya lo hice, el 2 mas tarde"): it stays free text for the specialist, since
+    recording either half alone would misstate the other."""
+    if len(goals) < 2:
+        return False
+    answers = []
+    for clause in clauses:
+        for part in CLAUSE_BREAK.split(clause):
+            found = command(part.strip(), goals) if part.strip() else None
+            if found is not None and found.intent in ANSWERS:
+                goal = found.number or goal_number(part.strip(), len(goals), leading=True)
+                answers.append((found.intent, goal or goal_named(part, goals)))
+    done = {goal for intent, goal in answers if intent == "done" and goal is not None}
+    undone = {goal for intent, goal in answers if intent != "done" and goal is not None}
+    return bool(done and undone) and not done & undone
+
+
 def command(text: str, goals: tuple[str, ...] = ()) -> Command | None:
     """The command a reader-form text gives, or None for free text."""
     if not text:
@@ -630,4 +660,4 @@ def command(text: str, goals: tuple[str, ...] = ()) -> Command | None:
     return None
 
 
-__all__ = ["Command", "command", "pause_days"]
+__all__ = ["Command", "command", "is_mixed", "pause_days"]

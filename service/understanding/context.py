@@ -22,7 +22,7 @@ from typing import Any
 from service.understanding.clock import find_clock
 from service.understanding.commands import COUNT_WORDS, DURATION, pause_days, without_fillers
 from service.understanding.goals import goal_named, goal_number
-from service.understanding.normalise import Normalised
+from service.understanding.normalise import Normalised, normalise
 
 CONTEXT_LIFETIME = timedelta(hours=2)
 WHICH_GOAL = "which_goal"  # which_goal:<intent>
@@ -40,7 +40,7 @@ DAY_WORDS = re.compile(
 )
 EVERY_GOAL = re.compile(
     r"^(both|all|all of them|both of them|every one|everything|todos|todas|las dos|los dos"
-    r"|ambos|ambas|todo)( (of them|done|yes|si|ya|please|pls|porfa))*$"
+    r"|ambos|ambas|todo)( (of them|done|yes|si|ya|please|pls|porfa|smh|gracias a dios|thank god))*$"
 )
 YES_AGAIN = re.compile(
     r"^(yes|y|yes sir|si|sip|claro|ok|okay|sure|yes i do|si quiero|yes i want them|quiero)"
@@ -80,7 +80,7 @@ def answer_in_context(text: Normalised, context: Context) -> dict[str, Any] | No
         return None
     kind, _, rest = context.asked.partition(":")
     if kind == WHICH_GOAL:
-        return which_goal(text.text, rest, context)
+        return which_goal(text, rest, context)
     if kind == NUMBER_MEANING:
         intent, _, number = rest.partition(":")
         return number_meaning(text.text, intent, int(number or 0), len(context.goals))
@@ -91,10 +91,36 @@ def answer_in_context(text: Normalised, context: Context) -> dict[str, Any] | No
     return None
 
 
-def which_goal(text: str, intent: str, context: Context) -> dict[str, Any] | None:
+def which_goal(text: Normalised, intent: str, context: Context) -> dict[str, Any] | None:
+    """The goal named in answer to "Which one?": the whole text, or else the words it opens
+    with ("the sponsor one, finally got him on the phone", "las dos, ahorita estoy en clase")."""
+    found = goal_answer(text.text, intent, context)
+    lead = opening(text)
+    if found is None and lead and lead != text.text:
+        found = goal_answer(lead, intent, context)
+    return found
+
+
+def opening(text: Normalised) -> str:
+    """The words a text opens with: up to its first comma or full stop, or "the X one"."""
+    clause = normalise(LEAD_BREAK.split(text.raw.strip(), maxsplit=1)[0]).text
+    described = DESCRIBED.match(text.text)
+    return described[1] if described and len(described[1]) < len(clause) else clause
+
+
+LEAD_BREAK = re.compile(r"[,.;:!?\n]| - ")
+DESCRIBED = re.compile(r"^((the |that |el |la )?(\w+ ){0,2}?\w+ one)\b")
+# "none" after "Which one did you do?": none of them is done yet.
+NO_GOAL = re.compile(r"^(none|neither|neither one|none of them|ninguna|ninguno|ni una|ni uno)$")
+
+
+def goal_answer(text: str, intent: str, context: Context) -> dict[str, Any] | None:
     answered = f"{WHICH_GOAL}:{intent}"
-    if EVERY_GOAL.match(text):
+    bare = without_fillers(text) or text  # "both smh", "todas gracias a Dios"
+    if EVERY_GOAL.match(bare) or EVERY_GOAL.match(text):
         return {"intent": intent, "confidence": 0.85, "scope": "all", "answered": answered}
+    if intent == "done" and NO_GOAL.match(bare):
+        return {"intent": "not_yet", "confidence": 0.8, "scope": "all", "answered": answered}
     position = goal_number(text, len(context.goals))
     confidence = 0.95
     if position is None:  # "3. the journal, wrote 2 pages": the answer comes first

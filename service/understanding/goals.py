@@ -145,7 +145,7 @@ ORDINAL = re.compile(
 AROUND = re.compile(
     r"^((ok|okay|oh|um|uh|sorry|lol|yes|si|i think|i guess|its|it is|that is|thats) )+"
     r"|( (sorry|lol|please|pls|thanks|thx|gracias|porfa|por favor|i think|i guess|then"
-    r"|haha|jaja))+$"
+    r"|haha|jaja|wey|bro|smh|tho))+$"
 )
 # Past forms that do not end in -ed, as the verb a goal is written with.
 IRREGULAR = {
@@ -219,10 +219,15 @@ def goal_number(text: str, count: int, leading: bool = False) -> int | None:
         number = int(match["n"])
         return number if 1 <= number <= count else None
     match = ORDINAL.match(text)
+    if match and match["word"] in LAST:
+        return count or None
     if match and match["word"] in ORDINALS:
         number = ORDINALS[match["word"]]
         return number if 1 <= number <= count else None
     return None
+
+
+LAST = {"last", "ultimo", "ultima"}
 
 
 def text_stems(text: str) -> set[str]:

@@ -12,7 +12,7 @@ import re
 
 from service.understanding.model import features, speaks
 from service.understanding.normalise import Normalised, normalise
-from service.understanding.patterns import first_match, without, words
+from service.understanding.patterns import compiled, first_match, without, words
 
 CRISIS = "crisis.txt"
 OPT_OUT = "opt_out.txt"
@@ -107,6 +107,17 @@ def has_keyword_sentence(text: Normalised) -> bool:
     return parts[-1] or first_match(text.text, OPT_OUT, "insisting") is not None
 
 
+def asks_beyond_limit(text: str) -> bool:
+    """A whole request to stop left once the stops limited in time are taken out: "stop
+    texting me at 6am, actually just stop texting me" asks for no texts at all."""
+    rest = without(text, OPT_OUT, "pause")
+    for pattern in compiled(OPT_OUT, "clear"):
+        match = pattern.search(rest)
+        if match and "_" not in match[0].split():
+            return True
+    return False
+
+
 def opt_out_level(text: Normalised) -> str | None:
     """``clear``, ``possible`` or None for a request to stop the texts.
 
@@ -120,7 +131,7 @@ def opt_out_level(text: Normalised) -> str | None:
         return CLEAR
     firm = without(cleaned, OPT_OUT, "tentative")
     if first_match(firm, OPT_OUT, "clear") or has_keyword_sentence(text):
-        if first_match(cleaned, OPT_OUT, "pause"):
+        if first_match(cleaned, OPT_OUT, "pause") and not asks_beyond_limit(firm):
             return POSSIBLE
         return CLEAR
     if firm != cleaned or first_match(cleaned, OPT_OUT, "unclear"):
