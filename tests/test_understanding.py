@@ -422,3 +422,22 @@ def test_answers_that_differ_by_goal_stay_free_text():
     assert read("walked the dog but didn't call", Context(goals=goals)).intent == "other"
     assert read("walked the dog and called him", Context(goals=goals)).intent == "done"
     assert read("not yet but I will later", Context(goals=goals)).intent != "other"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("tres de cinco", ("mood", 3)),
+        ("a solid four today", ("mood", 4)),
+        ("entre 3 y 4, ponle 3", ("mood", 3)),
+        ("walked 4 out of 5 days this week", ("done", 1)),  # a count of days, not a mood
+    ],
+)
+def test_a_score_out_of_five_or_hedged_is_a_mood_and_a_count_of_days_is_not(body, expected):
+    assert intent(body, goals=("walk", "call my sponsor")) == expected
+
+
+def test_a_length_opening_a_longer_answer_to_pause_goal_or_days_answers_it():
+    context = Context(goals=("walk", "call my sponsor"), asked="number:pause:2")
+    reading = read("two weeks, going to see my mom in Ohio", context)
+    assert (reading.intent, reading.scope, reading.number) == ("pause", "days", 14)

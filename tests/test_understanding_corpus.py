@@ -34,13 +34,13 @@ def test_the_corpus_has_both_languages_and_a_third_held_out():
 # 1% false crises and 90% of answers and changes read right. What the reader reaches on
 # the held-out part is below some of them (README, "What PeerNudge understands"); these
 # floors are the measured figures, so a change that reads worse fails here.
-CRISIS_RECALL_FLOOR = 0.905
+CRISIS_RECALL_FLOOR = 0.91
 OPT_OUT_RECALL_FLOOR = 0.90
-# 18: seventeen in the first twenty-one parts' held-out rows, one in the twenty-second to
+# 17: sixteen in the first twenty-one parts' held-out rows, one in the twenty-second to
 # twenty-fourth's.
-FALSE_OPT_OUTS_AT_MOST = 18
+FALSE_OPT_OUTS_AT_MOST = 17
 FALSE_CRISIS_SHARE_AT_MOST = 0.025
-CHECK_INS_FLOOR = 0.885
+CHECK_INS_FLOOR = 0.89
 CHANGES_FLOOR = 0.835
 UNCLEAR_OPT_OUT_FLOOR = 0.77
 # Clear opt-outs the reader only holds and asks about still get no automated text.

@@ -95,6 +95,7 @@ NEGATION, STANCE, DOING, NO_START, FORGOT = (
 )
 UNMET = rx("unmet")
 MOOD, MOOD_WORD, UNITS, COUNT_DAY = rx("mood"), rx("mood_word"), rx("units"), rx("count_day")
+MOOD_OUT_OF = rx("mood_out_of")
 PAST_NOT_DOING, LATE, PARTIAL, KEPT = (
     rx("past_not_doing"),
     rx("late"),
@@ -175,10 +176,16 @@ def is_unit_after(text: str, end: int, bare: bool = False) -> bool:
 
 def mood(text: str) -> int | None:
     """A 1-5 mood score written with a digit or as a word, not followed by a unit."""
+    out_of = MOOD_OUT_OF.search(text)
+    if out_of is not None and not is_unit_after(text, out_of.end()):  # not "4 out of 5 days"
+        return int(out_of["score"])
     for match in MOOD.finditer(text):
         group = next(name for name in ("score", "score2", "score3") if match[name])
         bare = group == "score3"
-        if group == "score2" or not is_unit_after(text, match.end(group), bare):
+        if group == "score2":  # "4 out of 5": a unit may follow the 5 ("4 out of 5 days")
+            if not is_unit_after(text, match.end()):
+                return int(match[group])
+        elif not is_unit_after(text, match.end(group), bare):
             return int(match[group])
     match = MOOD_WORD.search(text)
     if match and not is_unit_after(text, match.end("word")):

@@ -83,7 +83,10 @@ def answer_in_context(text: Normalised, context: Context) -> dict[str, Any] | No
         return which_goal(text, rest, context)
     if kind == NUMBER_MEANING:
         intent, _, number = rest.partition(":")
-        return number_meaning(text.text, intent, int(number or 0), len(context.goals))
+        found = number_meaning(text.text, intent, int(number or 0), len(context.goals))
+        if found is None and (lead := opening(text)) != text.text:  # "una semana, me voy a..."
+            found = number_meaning(lead, intent, int(number or 0), len(context.goals))
+        return found
     if kind == TIME_QUESTION and (clock := time_answer(text.text)) is not None:
         return {"intent": "time", "confidence": 0.85, "time": clock, "answered": context.asked}
     if kind == OPT_OUT_UNCLEAR and KEEP_WORDS.search(text.text):
