@@ -551,3 +551,16 @@ class ReportTally(Base):
     figure: Mapped[str] = mapped_column(String(20), primary_key=True)
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class HabitStrength(Base):
+    """Each goal's habit strength at the end of a final day, kept by the report roll-up
+    (:mod:`service.report_rollup`) for the last day rolled up and for each month's last
+    day, so the program report adds only the days after it. Goal 0 marks the day as
+    kept; a goal with nothing done in the 180 days before has no row (strength 0)."""
+
+    __tablename__ = "habit_strengths"
+
+    local_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    goal_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    strength: Mapped[float] = mapped_column(Float)

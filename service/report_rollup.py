@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Date, delete, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from service import reports
-from service.models import Peer, ReportTally
+from service.models import HabitStrength, Peer, ReportTally
 from service.reports import KEY_SEPARATOR, NO_ANSWER, ROLLED, Report, ReportRange
 from service.settings import Settings
 
@@ -58,7 +58,35 @@ def roll_up(session: Session, settings: Settings, now: datetime, max_days: int =
     report = Report.build(session, settings, ReportRange(start, end), None, now, now.date())
     rows = [*tallies(report), *markers(start, end)]
     session.execute(insert(ReportTally), rows)
+    for day in strength_days(start, end):
+        keep_strengths(report, day)
+    if rolled is not None and not is_month_end(rolled):  # only the latest day is kept besides
+        session.execute(delete(HabitStrength).where(HabitStrength.local_date == rolled))
     return (end - start).days + 1
+
+
+def is_month_end(day: date) -> bool:
+    return (day + timedelta(days=1)).day == 1
+
+
+def strength_days(start: date, end: date) -> list[date]:
+    """The days whose habit strengths are kept: each month's last day, and the last day."""
+    days = [start + timedelta(days=n) for n in range((end - start).days)]
+    return [day for day in days if is_month_end(day)] + [end]
+
+
+def keep_strengths(report: Report, day: date) -> None:
+    """Keep every goal's habit strength at the end of ``day`` (from the day kept before
+    it, when there is one: :func:`service.reports.strengths_on`), with goal 0 marking the
+    day as kept."""
+    found = reports.strengths_on(report, day).subquery()
+    positive = select(literal(day, Date), found.c.goal_id, found.c.strength).where(
+        found.c.strength > 0
+    )
+    columns = ["local_date", "goal_id", "strength"]
+    report.session.execute(delete(HabitStrength).where(HabitStrength.local_date == day))
+    report.session.execute(insert(HabitStrength).from_select(columns, positive))
+    report.session.execute(insert(HabitStrength).values(local_date=day, goal_id=0, strength=0.0))
 
 
 def tallies(report: Report) -> list[dict]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -50,6 +51,7 @@ from service.models import (
     Discharge,
     Flag,
     Goal,
+    HabitStrength,
     InboundMessage,
     Mood,
     OutboundMessage,
@@ -509,6 +511,7 @@ def goals(report: Report, counted: Counted) -> dict[str, Any]:
     }
 
 
+@cache
 def habit_weights() -> Any:
     """(age in days, weight): the weight of a done day ``age`` days ago in habit strength."""
     rows = [
@@ -523,13 +526,7 @@ def habit_weights() -> Any:
 
 def habit_strength(report: Report) -> list[dict[str, Any]]:
     """Goals on the plan on the range's last day (or today), by habit strength then."""
-    day, weights = min(report.range.last, report.today), habit_weights()
-    age = -report.sql.day_number(CheckIn.local_date, day)
-    recent_done = [
-        CheckIn.result == "done",
-        CheckIn.local_date <= day,
-        CheckIn.local_date > day - timedelta(days=HABIT_DAYS),
-    ]
+    day = min(report.range.last, report.today)
     on_plan = [
         *report.scope(),
         Goal.active,
@@ -538,24 +535,22 @@ def habit_strength(report: Report) -> list[dict[str, Any]]:
     ]
     strength = select(Goal.id).join(Peer, Peer.id == Goal.peer_id).where(*on_plan)
     if report.specialist_id is None:
-        # The whole program's done days are summed per goal from one scan of the days in
-        # question (stored together); looked up goal by goal, 100,000 peers' took twice as
-        # long (bench/reports.py). A caseload's few goals are looked up one by one.
-        done = (
-            select(CheckIn.goal_id, func.sum(weights.c.weight).label("strength"))
-            .join(weights, weights.c.age == age)
-            .where(*recent_done)
-            .group_by(CheckIn.goal_id)
-            .subquery()
-        )
+        # The whole program's goals: from the strengths the roll-up kept at a day shortly
+        # before, plus the days since; without one, summed from one scan of the days in
+        # question (stored together; looked up goal by goal, 100,000 peers' took twice as
+        # long, bench/reports.py).
+        done = strengths_on(report, day).subquery()
         strength = strength.add_columns(func.coalesce(done.c.strength, 0.0).label("strength"))
         per_goal = strength.outerjoin(done, done.c.goal_id == Goal.id).subquery()
-    else:
+    else:  # a caseload's few goals, looked up one by one
+        weights = habit_weights()
+        age = -report.sql.day_number(CheckIn.local_date, day)
         strength = strength.add_columns(
             func.coalesce(func.sum(weights.c.weight), 0.0).label("strength")
         )
+        recent = and_(CheckIn.goal_id == Goal.id, *done_between(day - HABIT_DAYS_AGO, day))
         per_goal = (
-            strength.outerjoin(CheckIn, and_(CheckIn.goal_id == Goal.id, *recent_done))
+            strength.outerjoin(CheckIn, recent)
             .outerjoin(weights, weights.c.age == age)
             .group_by(Goal.id)
             .subquery()
@@ -568,6 +563,66 @@ def habit_strength(report: Report) -> list[dict[str, Any]]:
         report.session.execute(select(band.label("band"), func.count()).group_by("band")).all()
     )
     return [{"band": label, "goals": counts.get(label, 0)} for _, label in HABIT_BANDS]
+
+
+HABIT_DAYS_AGO = timedelta(days=HABIT_DAYS)
+KEPT_STRENGTH_WITHIN = 31  # days: from a kept day further back, the whole scan is cheaper
+
+
+def done_between(after: date, through: date) -> list[ColumnElement[bool]]:
+    return [CheckIn.result == "done", CheckIn.local_date > after, CheckIn.local_date <= through]
+
+
+def done_weights(report: Report, day: date, after: date, through: date, scale: float = 1.0) -> Any:
+    """(goal, strength) summed over the done days in (``after``, ``through``], each
+    weighed by its age at ``day`` (and by ``scale``)."""
+    weights = habit_weights()
+    age = -report.sql.day_number(CheckIn.local_date, day)
+    return (
+        select(CheckIn.goal_id, (func.sum(weights.c.weight) * scale).label("strength"))
+        .join(weights, weights.c.age == age)
+        .where(*done_between(after, through))
+        .group_by(CheckIn.goal_id)
+    )
+
+
+def kept_strength_day(session: Session, day: date) -> date | None:
+    """The latest day at or before ``day`` (and not long before) whose strengths are kept."""
+    earliest = day - timedelta(days=KEPT_STRENGTH_WITHIN)
+    return session.scalar(
+        select(func.max(HabitStrength.local_date)).where(
+            HabitStrength.goal_id == 0,
+            HabitStrength.local_date <= day,
+            HabitStrength.local_date >= earliest,
+        )
+    )
+
+
+def strengths_on(report: Report, day: date) -> Any:
+    """Every goal's habit strength at the end of ``day``: (goal, strength) rows.
+
+    With strengths kept at an earlier day K, the days in (day-180, K] are K's strengths
+    aged by (1-a)^(day-K), less those that fell out of the 180 days, and the days after K
+    are added: S(day) = (1-a)^(day-K) * (S(K) - done in (K-180, day-180], weighed at K)
+    + done in (K, day], weighed at day."""
+    kept = kept_strength_day(report.session, day)
+    if kept is None:
+        return done_weights(report, day, day - HABIT_DAYS_AGO, day)
+    if kept == day:
+        return select(HabitStrength.goal_id, HabitStrength.strength).where(
+            HabitStrength.local_date == day, HabitStrength.goal_id != 0
+        )
+    aged = (1 - HABIT_ALPHA) ** (day - kept).days
+    parts = union_all(
+        select(HabitStrength.goal_id, (HabitStrength.strength * aged).label("strength")).where(
+            HabitStrength.local_date == kept, HabitStrength.goal_id != 0
+        ),
+        done_weights(report, kept, kept - HABIT_DAYS_AGO, day - HABIT_DAYS_AGO, -aged),
+        done_weights(report, day, kept, day),
+    ).subquery()
+    return select(parts.c.goal_id, func.sum(parts.c.strength).label("strength")).group_by(
+        parts.c.goal_id
+    )
 
 
 def milestones(report: Report) -> dict[str, int]:

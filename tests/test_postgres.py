@@ -59,6 +59,9 @@ def test_migrations_up_from_empty_down_step_by_step_and_up_again(pg_url):
     tables, current = tables_and_current(pg_url)
     assert set(Base.metadata.tables) <= tables and current
     assert {"ix_outbound_due", "ix_check_in_day"} <= report_indexes(pg_url)
+    db.downgrade(pg_url, "-1")  # 0003: the kept habit strengths
+    tables, current = tables_and_current(pg_url)
+    assert "habit_strengths" not in tables and "report_tallies" in tables and not current
     db.downgrade(pg_url, "-1")  # 0002: the report's range indexes
     tables, current = tables_and_current(pg_url)
     assert "peers" in tables and not current

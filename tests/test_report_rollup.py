@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from service import db, report_rollup, reports
 from service.flags import refresh_flags
-from service.models import ReportTally
+from service.models import HabitStrength, ReportTally
 from tests.test_reports import CHICAGO, NEW_YORK, add_peer, answered, report_of, texted, utc
 from workers.planner import hourly, roll_up_reports
 
@@ -128,3 +129,40 @@ def test_the_planners_hourly_pass_keeps_one_more_final_day(runtime, specialist, 
         # the day before enrolment, then one more
         assert reports.rolled_through(session) == date(2026, 5, 20)
     assert every_report(runtime, specialist) == live
+
+
+def test_kept_habit_strengths_give_the_strength_summed_from_the_answers(runtime, specialist, clock):
+    """Done two days in three since January: on 5 July the strength counts the days in
+    the 180 before, each weighed 0.05 * 0.95^age, whether a page starts from a kept day
+    (2 July, the last final one; 30 June, a month's end) or sums every answer."""
+    clock.set(NOW)
+    first = date(2026, 1, 2)
+    with db.transaction(runtime.session_factory) as s:
+        sam = add_peer(s, specialist, utc(2026, 1, 1, 15))
+        done_days = [first + timedelta(days=n) for n in range(185) if n % 3]
+        for day in done_days:
+            answered(s, sam.goals[0], day, utc(day.year, day.month, day.day, 15))
+        goal_id = sam.goals[0].id
+
+    def by_hand(on: date) -> float:
+        ages = [(on - day).days for day in done_days if 0 <= (on - day).days < 180]
+        return sum(0.05 * 0.95**age for age in ages)
+
+    def strengths(on: date) -> dict[int, float]:
+        with runtime.session_factory() as session:
+            report = reports.Report.build(
+                session, runtime.settings, reports.ReportRange(on, on), None, NOW, NOW.date()
+            )
+            return dict(session.execute(reports.strengths_on(report, on)).all())
+
+    days = [date(2026, 6, 30), date(2026, 7, 1), date(2026, 7, 2), date(2026, 7, 5)]
+    summed = {day: strengths(day) for day in days}  # nothing kept yet: every answer summed
+    catch_up(runtime)
+    with runtime.session_factory() as session:
+        kept = select(HabitStrength.local_date).where(HabitStrength.goal_id == 0)
+        kept_days = set(session.scalars(kept))
+    assert date(2026, 6, 30) in kept_days and date(2026, 7, 2) in kept_days
+    assert date(2026, 7, 1) not in kept_days  # a day that is neither a month's end nor the last
+    for day in days:
+        assert summed[day][goal_id] == pytest.approx(by_hand(day), rel=1e-9)
+        assert strengths(day)[goal_id] == pytest.approx(by_hand(day), rel=1e-9)
