@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from service.models import (
     CANCELLED,
     OPTED_OUT,
@@ -137,12 +139,22 @@ def test_a_bare_number_after_which_one_answers_the_question(client, runtime, pee
     assert load(runtime, Mood) == []
 
 
-def test_a_goal_name_after_which_one_answers_the_question(client, runtime, peer, noon):
+@pytest.mark.parametrize(
+    ("answer", "reply", "result"),
+    [
+        ("not yet", "the water one", "not_yet"),
+        # the goal named first in a longer answer
+        ("done", "the water one, two big bottles at work and another on the bus home", "done"),
+    ],
+)
+def test_a_goal_name_after_which_one_answers_the_question(
+    client, runtime, peer, noon, answer, reply, result
+):
     add_goal(runtime, peer, "drink more water", 2)
-    text(client, "not yet")
-    text(client, "the water one")
+    text(client, answer)
+    text(client, reply)
     (check_in,) = load(runtime, CheckIn)
-    assert check_in.result == "not_yet"
+    assert check_in.result == result
     assert load(runtime, Goal, Goal.id == check_in.goal_id)[0].text == "drink more water"
 
 
@@ -258,12 +270,3 @@ def test_none_after_which_one_did_you_do_is_not_yet_for_every_goal(client, runti
     assert "Which one" in text(client, "DONE")
     text(client, "neither")
     assert sorted(c.result for c in load(runtime, CheckIn)) == ["not_yet", "not_yet"]
-
-
-def test_a_goal_named_first_in_a_longer_answer_to_which_one_answers_it(client, runtime, peer, noon):
-    add_goal(runtime, peer, "drink more water", 2)
-    text(client, "done")
-    text(client, "the water one, two big bottles at work and another on the bus home")
-    (check_in,) = load(runtime, CheckIn)
-    assert check_in.result == "done"
-    assert load(runtime, Goal, Goal.id == check_in.goal_id)[0].text == "drink more water"

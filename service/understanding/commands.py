@@ -176,16 +176,12 @@ def is_unit_after(text: str, end: int, bare: bool = False) -> bool:
 
 def mood(text: str) -> int | None:
     """A 1-5 mood score written with a digit or as a word, not followed by a unit."""
-    out_of = MOOD_OUT_OF.search(text)
-    if out_of is not None and not is_unit_after(text, out_of.end()):  # not "4 out of 5 days"
-        return int(out_of["score"])
+    for out_of in MOOD_OUT_OF.finditer(text):
+        if not is_unit_after(text, out_of.end()):  # "4 out of 5", not "4 out of 5 days"
+            return int(out_of["score"])
     for match in MOOD.finditer(text):
-        group = next(name for name in ("score", "score2", "score3") if match[name])
-        bare = group == "score3"
-        if group == "score2":  # "4 out of 5": a unit may follow the 5 ("4 out of 5 days")
-            if not is_unit_after(text, match.end()):
-                return int(match[group])
-        elif not is_unit_after(text, match.end(group), bare):
+        group = "score" if match["score"] else "score3"
+        if not is_unit_after(text, match.end(group), bare=group == "score3"):
             return int(match[group])
     match = MOOD_WORD.search(text)
     if match and not is_unit_after(text, match.end("word")):
@@ -639,13 +635,16 @@ def is_mixed(clauses: list[str], goals: tuple[str, ...]) -> bool:
     recording either half alone would misstate the other."""
     if len(goals) < 2:
         return False
+    parts = [part.strip() for clause in clauses for part in CLAUSE_BREAK.split(clause)]
+    parts = [part for part in parts if part]
+    if len(parts) < 2:  # one clause: one answer, read once by the caller
+        return False
     answers = []
-    for clause in clauses:
-        for part in CLAUSE_BREAK.split(clause):
-            found = command(part.strip(), goals) if part.strip() else None
-            if found is not None and found.intent in ANSWERS:
-                goal = found.number or goal_number(part.strip(), len(goals), leading=True)
-                answers.append((found.intent, goal or goal_named(part, goals)))
+    for part in parts:
+        found = command(part, goals)
+        if found is not None and found.intent in ANSWERS:
+            goal = found.number or goal_number(part, len(goals), leading=True)
+            answers.append((found.intent, goal or goal_named(part, goals)))
     done = {goal for intent, goal in answers if intent == "done" and goal is not None}
     undone = {goal for intent, goal in answers if intent != "done" and goal is not None}
     return bool(done and undone) and not done & undone

@@ -15,6 +15,7 @@ A peer who has opted out was last told how to come back; a plain yes ("yes",
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -80,13 +81,12 @@ def answer_in_context(text: Normalised, context: Context) -> dict[str, Any] | No
         return None
     kind, _, rest = context.asked.partition(":")
     if kind == WHICH_GOAL:
-        return which_goal(text, rest, context)
+        return whole_or_opening(text, lambda words: goal_answer(words, rest, context))
     if kind == NUMBER_MEANING:
         intent, _, number = rest.partition(":")
-        found = number_meaning(text.text, intent, int(number or 0), len(context.goals))
-        if found is None and (lead := opening(text)) != text.text:  # "una semana, me voy a..."
-            found = number_meaning(lead, intent, int(number or 0), len(context.goals))
-        return found
+        return whole_or_opening(  # "una semana, me voy a Honduras"
+            text, lambda words: number_meaning(words, intent, int(number or 0), len(context.goals))
+        )
     if kind == TIME_QUESTION and (clock := time_answer(text.text)) is not None:
         return {"intent": "time", "confidence": 0.85, "time": clock, "answered": context.asked}
     if kind == OPT_OUT_UNCLEAR and KEEP_WORDS.search(text.text):
@@ -94,13 +94,15 @@ def answer_in_context(text: Normalised, context: Context) -> dict[str, Any] | No
     return None
 
 
-def which_goal(text: Normalised, intent: str, context: Context) -> dict[str, Any] | None:
-    """The goal named in answer to "Which one?": the whole text, or else the words it opens
-    with ("the sponsor one, finally got him on the phone", "las dos, ahorita estoy en clase")."""
-    found = goal_answer(text.text, intent, context)
+def whole_or_opening(
+    text: Normalised, answer: Callable[[str], dict[str, Any] | None]
+) -> dict[str, Any] | None:
+    """What the whole text answers, or else the words it opens with ("the sponsor one,
+    finally got him on the phone", "las dos, ahorita estoy en clase")."""
+    found = answer(text.text)
     lead = opening(text)
     if found is None and lead and lead != text.text:
-        found = goal_answer(lead, intent, context)
+        found = answer(lead)
     return found
 
 
