@@ -74,6 +74,23 @@ def test_an_unclear_opt_out_holds_texts_asks_once_and_flags(client, runtime, pla
     assert send_message(runtime, nudge.id) == "skipped:opt_out_unclear"
 
 
+def test_a_clear_opt_out_the_model_doubts_is_held_and_asked_not_opted_out(
+    client, runtime, planned_checkin, monkeypatch
+):
+    """The opt-out patterns read "take me off" as clear; when no sentence of the text reads
+    like an opt-out to the model (here: the doubt set above any probability), the peer's
+    texts are held and they are asked, instead of being opted out."""
+    monkeypatch.setattr("service.understanding.safety.doubt", lambda name: 1.01)
+    first = text(client, "told my boss to take me off the saturday schedule for the retreat")
+    assert "STOP" in first
+    assert peer_row(runtime, 1).consent != OPTED_OUT
+    assert status_of(runtime, planned_checkin) == (CANCELLED, "opt_out_unclear")
+    assert {flag.kind for flag in load(runtime, Flag)} == {"possible_opt_out"}
+    # STOP itself is never doubted: it opts out at once.
+    assert "START" in text(client, "STOP")
+    assert peer_row(runtime, 1).consent == OPTED_OUT
+
+
 def test_keep_after_the_question_releases_the_hold(client, runtime, peer, noon):
     text(client, "this is a lot of messages")
     assert "keep coming" in text(client, "keep").lower()

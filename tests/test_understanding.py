@@ -179,12 +179,15 @@ def test_a_stop_until_a_date_is_never_a_clear_opt_out(body):
     assert read(body).intent != "opt_out"
 
 
-@pytest.mark.parametrize(
-    "body",
-    ["I never agreed to any of this", "no longer wish to get these", "cancel my check-ins"],
-)
-def test_complaints_and_plain_requests_are_clear_opt_outs(body):
+@pytest.mark.parametrize("body", ["no longer wish to get these", "cancel my check-ins"])
+def test_plain_requests_are_clear_opt_outs(body):
     assert read(body).intent == "opt_out"
+
+
+def test_a_complaint_the_model_doubts_is_still_held():
+    """A complaint the patterns read as a clear opt-out but the opt-out model doubts is
+    held and asked about: nothing automated goes out after it either way."""
+    assert read("I never agreed to any of this").intent in ("opt_out", "opt_out_unclear")
 
 
 # Kinds added with the tenth part (its voices), in words of their own.
@@ -441,3 +444,77 @@ def test_a_length_opening_a_longer_answer_to_pause_goal_or_days_answers_it():
     context = Context(goals=("walk", "call my sponsor"), asked="number:pause:2")
     reading = read("two weeks, going to see my mom in Ohio", context)
     assert (reading.intent, reading.scope, reading.number) == ("pause", "days", 14)
+
+
+def test_the_opt_out_model_doubts_only_longer_texts_that_are_not_stop(monkeypatch):
+    """With the doubt above every probability, a clear opt-out in a longer text is held and
+    asked about; STOP with fillers and a text of three words or fewer are never doubted."""
+    monkeypatch.setattr("service.understanding.safety.doubt", lambda name: 1.01)
+    assert read("please take me off your list now, thanks").intent == "opt_out_unclear"
+    for body in ("STOP", "stop please thanks", "lose my number", "me salgo"):
+        assert read(body).intent == "opt_out", body
+    monkeypatch.setattr("service.understanding.safety.doubt", lambda name: 0.0)
+    assert read("please take me off your list now, thanks").intent == "opt_out"
+
+
+def test_the_shipped_opt_out_model_does_not_doubt_plain_requests_to_stop():
+    for body in (
+        "please take me off your list now, thanks",
+        "Thank you for everything these months. I'm doing well. Please stop the texts now.",
+        "ya no quiero recibir estos mensajes, gracias por todo",
+    ):
+        assert read(body).intent == "opt_out", body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "the car is running in the closed garage. tell my kids I love them",
+        "been staring at my pistol all night",
+        "waiting till the kids are asleep then I'm taking all of them",
+        "swallowed the drain cleaner, my throat is on fire",
+        "walked into the river, not coming back this time",
+    ],
+)
+def test_a_means_at_hand_is_a_crisis(body):
+    assert read(body).intent == "crisis"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "my neighbor had an overdose on friday but the medics narcanned him, he's ok now",
+        "una amiga tuvo una sobredosis el sábado, gracias a Dios ya está estable",
+        "we had suicide prevention training at work today, learned a lot",
+        "i'm going to die if the Lakers blow this lead again",
+        "me voy a echar una siesta de muerte",
+    ],
+)
+def test_someone_elses_overdose_that_ended_well_and_idioms_are_not_a_crisis(body):
+    assert read(body).intent not in ("crisis", "possible_crisis")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "If I get one more text from you I'm reporting this to the FCC",
+        "si me vuelven a escribir los voy a denunciar",
+        "ya les dije que pararan, no entienden?",
+        "please remove my son's number, he is 15",
+    ],
+)
+def test_threats_and_repeated_requests_are_opt_outs(body):
+    assert read(body).intent == "opt_out"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "don't take me off! new phone, same number",
+        "corté con mi ex, ya estuvo, no más",
+        "can you tell my brother to stop calling me at 6am lol",
+        "what happens if I text stop by mistake?",
+    ],
+)
+def test_stop_words_about_something_else_are_not_opt_outs(body):
+    assert read(body).intent != "opt_out"

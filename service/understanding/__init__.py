@@ -24,7 +24,9 @@ from service.understanding.model import features, probability, speaks, threshold
 from service.understanding.normalise import Normalised, normalise
 from service.understanding.safety import (
     CLEAR,
+    SHORT,
     crisis_level,
+    opt_out_doubted,
     opt_out_level,
     opt_out_ruled_out,
     sentences,
@@ -58,20 +60,24 @@ def read(body: str, context: Context | None = None, backstop: bool = True) -> Re
     text = normalise(body or "")
     language = language_of(text, context.language)
     opt_out = opt_out_level(text)
-    crisis = crisis_level(text, backstop, opt_out)
+    # A text that answers the question we just asked ("2 - wrote a page tonight" after
+    # "Which one?") is read by the crisis patterns, not by the crisis backstop.
+    contextual = answer_in_context(text, context)
+    crisis = crisis_level(text, backstop and contextual is None, opt_out)
     if crisis:
         intent = CRISIS if crisis == CLEAR else POSSIBLE_CRISIS
         confidence = 0.95 if crisis == CLEAR else 0.6
         return Reading(intent, confidence, language, also_opt_out=opt_out == CLEAR)
     if opt_out == CLEAR and not is_time_limited(text):
-        return Reading(OPT_OUT, 1.0 if len(text.tokens) <= 3 else 0.9, language)
+        if backstop and opt_out_doubted(text):
+            return Reading(OPT_OUT_UNCLEAR, 0.5, language)
+        return Reading(OPT_OUT, 1.0 if len(text.tokens) <= SHORT else 0.9, language)
     if is_mixed(sentences(text), context.goals):
         return Reading(OTHER, 0.5, language)
-    contextual = answer_in_context(text, context)
     if contextual is not None:
         return Reading(language=language, **contextual)
     found = command(text.text, context.goals)
-    if opt_out and (found is None or found.intent not in ("pause", "fewer", "opt_in")):
+    if opt_out and (found is None or found.intent not in ("pause", "fewer", "opt_in", "time")):
         return Reading(OPT_OUT_UNCLEAR, 0.5, language)
     if found is None:
         guessed = backstop_intent(text, context) if backstop and text.text else None

@@ -24,11 +24,14 @@ CLOCK = re.compile(
     r"(?: ?(?P<half>am|pm|a m|p m|oclock|o clock|in the morning|in the evening|in the afternoon"
     r"|at night|de la manana|de la tarde|de la noche|tonight|this evening|this morning))?\b"
 )
-# "half past 6", "quarter to 8": the words before the hour.
+# "half past 6", "quarter to 8", "twenty to 6", British "half 6" (6:30): the words
+# before the hour (minute words are digits by then, but for "twenty").
 BEFORE_HOUR = re.compile(
-    r"\b(?P<words>half past|quarter past|quarter to|quarter til|cuarto para) (las |la )?"
-    r"(?P<hour>1[0-2]|[1-9])\b"
+    r"\b(?P<words>half past|quarter past|quarter to|quarter til|cuarto para|half"
+    r"|(?P<count>5|10|20|25|twenty|twenty 5) (?P<way>past|after|to|til))"
+    r" (las |la )?(?P<hour>1[0-2]|[1-9])\b(?!:)"
 )
+COUNTED = {"5": 5, "10": 10, "20": 20, "25": 25, "twenty": 20, "twenty 5": 25}
 WORD_TIMES = {"noon": 12, "midday": 12, "mediodia": 12}
 EVENING = ("pm", "p m", "evening", "afternoon", "night", "tarde", "noche", "tonight")
 MORNING = ("am", "a m", "morning", "manana")
@@ -66,7 +69,7 @@ SPOKEN_TIME = re.compile(
     rf"(?: (?P<minute>{'|'.join(sorted(MINUTE_WORDS, key=len, reverse=True))}))?\b"
     rf"|\b(?P<las>a las|las|a la) (?P<es>{'|'.join(SPANISH_HOURS)})\b"
 )
-MINUTES = {"y media": 30, "y cuarto": 15, "menos cuarto": -15, "half past": 30,
+MINUTES = {"y media": 30, "y cuarto": 15, "menos cuarto": -15, "half past": 30, "half": 30,
            "quarter past": 15, "quarter to": -15, "quarter til": -15,
            "cuarto para": -15}  # fmt: skip
 
@@ -92,7 +95,8 @@ def day_part(text: str) -> str | None:
 
 
 def with_minutes(hour: int, minute: int) -> tuple[int, int]:
-    """ "8 menos cuarto" is 7:45: a negative minute borrows from the hour."""
+    """ "8 menos cuarto" is 7:45, "twenty to 6" 5:40: a negative minute borrows from the
+    hour."""
     if minute < 0:
         return (hour - 1) % 24, 60 + minute
     return hour, minute
@@ -102,7 +106,12 @@ def words_before_hour(text: str) -> str | None:
     match = BEFORE_HOUR.search(text)
     if match is None:
         return None
-    hour, minute = with_minutes(int(match["hour"]), MINUTES[match["words"]])
+    if match["count"]:
+        counted = COUNTED[match["count"]]
+        minutes = counted if match["way"] in ("past", "after") else -counted
+    else:
+        minutes = MINUTES[match["words"]]
+    hour, minute = with_minutes(int(match["hour"]), minutes)
     converted = to_24h(hour, minute, day_part(text))
     return f"{converted[0]:02d}:{converted[1]:02d}" if converted else None
 
@@ -130,7 +139,7 @@ def in_digits(text: str) -> str:
 
 def find_clock(text: str) -> str | None:
     """The first time of day in a reader-form text, as ``HH:MM``; None if there is none."""
-    text = in_digits(text)
+    text = re.sub(r"\b(\d{1,2}(?::\d\d)?)ish\b", r"\1", in_digits(text))  # "1ish"
     for word, hour in WORD_TIMES.items():
         if re.search(rf"\b{word}(ish)?\b", text):  # "noonish"
             return f"{hour:02d}:00"

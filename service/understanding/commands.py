@@ -82,7 +82,11 @@ FEWER, LATER, LATER_WORD, LATER_ONLY, CHANGE_TIME = (
     rx("later_only"),
     rx("change_time"),
 )
-CHANGE_TIME_VAGUE = rx("change_time_vague")
+CHANGE_TIME_VAGUE, UNWANTED_TIME = rx("change_time_vague"), rx("unwanted_time")
+# A bare hour said to suit better ("9 is better"): a time, not a count.
+PREFERRED_HOUR = re.compile(
+    r"\b(1[0-2]|[1-9])(?= (is |would be |es |seria )?(better|best|mejor|works)\b)"
+)
 REST_TODAY = rx("rest_today")
 PAUSE, REST, NOT_YET, DONE, PAST = rx("pause"), rx("rest"), rx("not_yet"), rx("done"), rx("past")
 DONE_WEAK, DONE_STATE, AFFIRM, HEAVY = rx("done_weak"), rx("done_state"), rx("affirm"), rx("heavy")
@@ -509,17 +513,21 @@ TIME_SPAN = re.compile(
     r"\b(a las|a la|pa las|para las|at night|at|around|like|by|am|pm|a m|p m|oclock|noon"
     r"|midday|mediodia|noonish|(un )?cuarto para( las| la)?|a eso de( las)?"
     r"|in the (morning|evening|afternoon)|at night|tonight|this (evening|morning)"
-    r"|de la (manana|tarde|noche)|y media|y cuarto|menos cuarto|half past|quarter (past|to))\b"
+    r"|de la (manana|tarde|noche)|y media|y cuarto|menos cuarto|half past|quarter (past|to)|half"
+    r"|(twenty|twenty 5|5|10|20|25) (past|after|to|til))\b"
     r"|\b\d{1,4}(:\d\d)?(am|pm)?\b"
 )
 STARTS_WITH_TIME = re.compile(
-    r"^(a las |at |around |half past |quarter )?(\d|noon|midday|mediodia)"
+    r"^(a las |at |around |half past |quarter |half |(twenty|twenty 5|5|10|20|25) (past|to) )?"
+    r"(\d|noon|midday|mediodia)"
 )
 
 
 EXPLICIT_TIME = re.compile(
     r"\d:\d\d|\d(am|pm)\b|\b(am|pm|a m|p m|oclock|noon|midday|mediodia|in the (morning|afternoon"
     r"|evening)|at night|de la (manana|tarde|noche)|a las|half past|quarter)\b"
+    r"|\bhalf \d{1,2}\b(?! (days?|weeks?|hours?))"
+    r"|\b(twenty|twenty 5|5|10|20|25) (past|after|to|til) \d"
 )
 
 
@@ -545,7 +553,9 @@ def time_rule(text: str, goals: tuple[str, ...]) -> Command | None:
     conversation answers by asking what time ("earlier pls", "mornings are bad")."""
     if LATER_ONLY.search(text):
         return None
-    clock = find_clock(text)
+    # "stop texting me at 6am, 9 is better": the time asked for, not the one refused.
+    wanted = PREFERRED_HOUR.sub(r"at \1", UNWANTED_TIME.sub(" _ ", text))
+    clock = find_clock(wanted) or find_clock(text)
     if clock is None:
         return Command("time", 0.7) if CHANGE_TIME_VAGUE.search(text) else None
     if CHANGE_TIME.search(text) or is_time_only(text):

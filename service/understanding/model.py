@@ -12,6 +12,9 @@ still give a careful reading, for wording nobody wrote a pattern for:
   less of a crisis.
 - ``opt_out``: *possibly* a request to stop the texts. Only ever an unclear
   opt-out: automated texts are held and the peer is asked, never opted out.
+  It also doubts: a clear opt-out the patterns found in a longer text whose
+  every sentence reads unlike the opt-outs it was trained on ("told my boss to
+  take me off the schedule saturday") is held and asked about, not opted out.
 - ``help`` and ``goals``: a question about the service or about their goals,
   answered with the HELP or GOALS text instead of waiting for the specialist.
 
@@ -83,3 +86,13 @@ def speaks(name: str, found: set[str]) -> bool:
 def threshold(name: str) -> float:
     """The probability at which the model speaks, chosen at training."""
     return weights(name)[1]
+
+
+@cache
+def doubt(name: str) -> float:
+    """The probability under which the model doubts what the patterns read clearly (0.0:
+    it never does), chosen at training."""
+    path = model_file(name)
+    if not path.exists():
+        return 0.0
+    return float(json.loads(path.read_text(encoding="utf-8")).get("doubt", 0.0))

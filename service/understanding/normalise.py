@@ -71,6 +71,21 @@ def words_for_emoji(text: str) -> str:
     return "".join(EMOJI_WORDS.get(char, char) for char in text)
 
 
+# Times written "7.30pm", "19h30", "17hs", "18h": the hour and minutes of a clock. A
+# dot needs two minute digits ("2.5" stays a count), an "h" alone an hour past noon
+# ("3h" may be three hours).
+CLOCK_MARKS = re.compile(
+    r"\b(?P<hour>[01]?\d|2[0-3])(?:\.|h)(?P<minute>[0-5]\d)(?![\d.])"
+    r"|\b(?P<hour2>1[3-9]|2[0-3]) ?(?:h|hs|hrs)\b"
+)
+
+
+def clock_mark(match: re.Match[str]) -> str:
+    if match["hour2"]:
+        return f"{match['hour2']}\x0100"
+    return f"{match['hour']}\x01{match['minute']}"
+
+
 def surface(body: str) -> str:
     """Lower-case ASCII words and digits; ``7:30`` keeps its colon."""
     text = ascii_digits(words_for_emoji((body or "").replace("\x00", "")))
@@ -80,6 +95,7 @@ def surface(body: str) -> str:
     text = re.sub(r"(\d)\s*/\s*5\b", r"\1 out of 5", text)  # a mood written 4/5
     text = re.sub(r"\bw\s*/\s*o\b", " without ", text)  # "better w/o me"
     text = re.sub(r"(?<=\d):(?=\d)", "\x01", text)  # protect the colon of a time
+    text = CLOCK_MARKS.sub(clock_mark, text)
     text = re.sub(r"(\d)\s*%", r"\1 percent ", text)  # "2%" is a count, never a mood
     text = re.sub(r"[^a-z0-9\x01]+", " ", text).replace("\x01", ":")
     return SPELLED.sub(lambda letters: letters[0].replace(" ", ""), " ".join(text.split()))

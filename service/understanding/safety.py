@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import re
 
-from service.understanding.model import features, speaks
+from service.understanding.model import doubt, features, probability, speaks
 from service.understanding.normalise import Normalised, normalise
 from service.understanding.patterns import compiled, first_match, without, words
 
 CRISIS = "crisis.txt"
 OPT_OUT = "opt_out.txt"
 CLEAR, POSSIBLE = "clear", "possible"
+# A text of this many words or fewer that the opt-out patterns read as clear leaves no
+# room for another meaning ("lose my number", "me salgo"): the model never doubts it.
+SHORT = 3
 # Where one sentence ends and the next begins, in what the peer wrote.
 SENTENCE_BREAK = re.compile(r"[.,;:!?\n()\u00a1\u00bf]+")
 # Laughing and winking emoji: a "stop" said in fun (words are in [joking]).
@@ -101,7 +104,13 @@ def has_keyword_sentence(text: Normalised) -> bool:
     """
     if JOKING.search(text.raw) or first_match(text.text, OPT_OUT, "joking"):
         return False
-    parts = [is_keyword_message(without(part, OPT_OUT)) for part in sentences(text)]
+    # A sentence inside a [not] span of the whole text ("termine con mi novio, ya
+    # estuvo, no mas") does not count.
+    left = f" {without(text.text, OPT_OUT)} "
+    parts = [
+        is_keyword_message(without(part, OPT_OUT)) and f" {part} " in left
+        for part in sentences(text)
+    ]
     if not any(parts):
         return False
     return parts[-1] or first_match(text.text, OPT_OUT, "insisting") is not None
@@ -137,3 +146,26 @@ def opt_out_level(text: Normalised) -> str | None:
     if firm != cleaned or first_match(cleaned, OPT_OUT, "unclear"):
         return POSSIBLE
     return None
+
+
+def opt_out_doubtable(text: Normalised) -> bool:
+    """Whether the opt-out model may doubt a clear opt-out the patterns found in this text:
+    longer than SHORT words, and not STOP and fillers."""
+    return len(text.tokens) > SHORT and not is_keyword_message(without(text.text, OPT_OUT))
+
+
+def opt_out_views(text: Normalised) -> list[str]:
+    """What the opt-out model reads when it weighs a doubt: the whole text and each
+    sentence, so a polite goodbye that ends "please stop the texts" is read by that line."""
+    return [text.text, *sentences(text)]
+
+
+def opt_out_doubted(text: Normalised) -> bool:
+    """Whether the opt-out model doubts a clear opt-out the patterns found: none of the
+    text's :func:`opt_out_views` reads like the opt-outs it was trained on ("told my boss
+    to take me off the schedule saturday"). Such a text is held and asked about instead
+    of opting the peer out."""
+    if not opt_out_doubtable(text):
+        return False
+    found = (features(view) for view in opt_out_views(text))
+    return max(probability("opt_out", names) for names in found) < doubt("opt_out")
