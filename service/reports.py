@@ -329,7 +329,11 @@ def answers_by_caseload(report: Report, by_day: bool = False) -> list[tuple]:
     return [tuple(row) for row in report.session.execute(query)]
 
 
-def engagement(report: Report, answers: list[tuple[int, int | None, int]]) -> dict[str, Any]:
+def engagement(
+    report: Report,
+    answers: list[tuple[int, int | None, int]],
+    retained: list[tuple[int, int, int, int]],
+) -> dict[str, Any]:
     histogram: dict[int, int] = {}
     for _, minutes, count in answers:
         if minutes is not None:
@@ -344,7 +348,7 @@ def engagement(report: Report, answers: list[tuple[int, int | None, int]]) -> di
             "median_minutes_to_answer": median,
         },
         "weekly": weekly_answerers(report),
-        "retention": [retention(report, days) for days in RETENTION_DAYS],
+        "retention": [retention(days, retained) for days in RETENTION_DAYS],
     }
 
 
@@ -388,9 +392,18 @@ def weekly_answerers(report: Report) -> dict[str, Any]:
     }
 
 
-def retention(report: Report, days: int) -> dict[str, Any]:
+def retention(days: int, rows: list[tuple[int, int, int, int]]) -> dict[str, Any]:
     """Peers whose day ``days`` since enrolment fell in the range (and has passed): how many
-    were then still enrolled, opted in, and had answered in the 14 days before."""
+    were then still enrolled, opted in, and had answered in the 14 days before, from the
+    (days, caseload, cohort, retained) rows of :func:`retention_rows` and the tallies."""
+    cohort = sum(count for mark, _, count, _ in rows if mark == days)
+    kept = sum(count for mark, _, _, count in rows if mark == days)
+    return {"days": days, "cohort": cohort, "retained": kept, "share": share(kept, cohort)}
+
+
+def retention_rows(report: Report, days: int, by_day: bool = False) -> list[tuple]:
+    """(caseload, cohort, retained) for the peers whose day ``days`` since enrolment falls
+    in the range and has passed, with the local day of that mark first when ``by_day``."""
     sql, first, last = report.sql, report.range.first, report.range.last
     enrol_day = sql.local_date(Peer.created_at)
     cohort = [
@@ -400,12 +413,18 @@ def retention(report: Report, days: int) -> dict[str, Any]:
         enrol_day <= min(last, report.today) - timedelta(days=days),
     ]
     mark = sql.plus_days(Peer.created_at, days)
-    row = report.session.execute(
+    keys = [enrol_day, Peer.specialist_id] if by_day else [Peer.specialist_id]
+    query = (
         select(
-            func.count(Peer.id), func.count(Peer.id).filter(retained_at(report, mark, days))
-        ).where(*cohort)
-    ).one()
-    return {"days": days, "cohort": row[0], "retained": row[1], "share": share(row[1], row[0])}
+            *keys, func.count(Peer.id), func.count(Peer.id).filter(retained_at(report, mark, days))
+        )
+        .where(*cohort)
+        .group_by(*keys)
+    )
+    rows = [tuple(row) for row in report.session.execute(query)]
+    if by_day:
+        return [(day + timedelta(days=days), *rest) for day, *rest in rows]
+    return rows
 
 
 def retained_at(report: Report, mark: Any, days: int) -> ColumnElement[bool]:
@@ -922,9 +941,12 @@ class Counted:
     scheduled: list[tuple] = field(default_factory=list)
     done: list[tuple] = field(default_factory=list)
     delivery: list[tuple] = field(default_factory=list)
+    retained: list[tuple] = field(default_factory=list)  # (days, caseload, cohort, retained)
 
     def add_live(self, report: Report) -> None:
         self.answers += answers_by_caseload(report)
+        for days in RETENTION_DAYS:
+            self.retained += [(days, *row) for row in retention_rows(report, days)]
         scheduled, done = goal_days(report)
         self.scheduled += scheduled
         self.done += done
@@ -940,17 +962,21 @@ class Counted:
                    ReportTally.figure.in_(TALLIED), *scope)
             .group_by(ReportTally.figure, ReportTally.specialist_id, ReportTally.key)
         ).all()  # fmt: skip
+        cohorts: dict[tuple[int, int], list[int]] = {}
         for figure, who, key, count in rows:
-            if figure == "answers":
+            if figure in ("cohort", "retained"):
+                cohorts.setdefault((int(key), who), [0, 0])[figure == "retained"] += count
+            elif figure == "answers":
                 self.answers.append((who, None if key == NO_ANSWER else int(key), count))
             elif figure in ("scheduled", "done"):
                 getattr(self, figure).append((who, int(key), count))
             else:
                 status, reason, failure = key.split(KEY_SEPARATOR)
                 self.delivery.append((who, status, reason or None, failure, count))
+        self.retained += [(days, who, *counts) for (days, who), counts in cohorts.items()]
 
 
-TALLIED = ("answers", "scheduled", "done", "delivery")
+TALLIED = ("answers", "scheduled", "done", "delivery", "cohort", "retained")
 ROLLED = "rolled"  # the figure marking a day as rolled up (specialist 0)
 NO_ANSWER = "-"
 KEY_SEPARATOR = "|"
@@ -988,7 +1014,7 @@ def summary(report: Report) -> dict[str, Any]:
         },
         "specialist_id": report.specialist_id,
         "people": people(report),
-        "engagement": engagement(report, answers),
+        "engagement": engagement(report, answers, parts.retained),
         "goals": goals(report, parts),
         "mood": mood(report),
         "safety": safety(report),

@@ -13,7 +13,16 @@ from sqlalchemy import func, select
 from service import db, report_rollup, reports
 from service.flags import refresh_flags
 from service.models import HabitStrength, ReportTally
-from tests.test_reports import CHICAGO, NEW_YORK, add_peer, answered, report_of, texted, utc
+from tests.test_reports import (
+    CHICAGO,
+    NEW_YORK,
+    add_peer,
+    answered,
+    consent,
+    report_of,
+    texted,
+    utc,
+)
 from workers.planner import hourly, roll_up_reports
 
 NOW = utc(2026, 7, 5, 12)  # so 2 July is the last final day
@@ -31,6 +40,7 @@ def a_month_of_history(runtime, specialist: int, outsider: int) -> None:
         sam = add_peer(s, specialist, utc(2026, 5, 20, 15), goals=2)
         kim = add_peer(s, outsider, utc(2026, 6, 3, 15), NEW_YORK)
         lee = add_peer(s, specialist, utc(2026, 6, 10, 15), CHICAGO)
+        consent(s, sam, "opt_in", "enrolment", utc(2026, 5, 20, 15))  # Sam is retained at 30 days
         for n in range(34):
             due = utc(2026, 6, 1, 14) + timedelta(days=n)
             day = due.date()
@@ -80,11 +90,19 @@ def test_tallied_days_give_the_figures_counted_live(runtime, specialist, outside
     a_month_of_history(runtime, specialist, outsider)
     live = every_report(runtime, specialist)
     assert live[0]["engagement"]["check_ins"]["answered"] > 0  # the fixture has something
+    # Sam's 30-day mark (19 June, opted in, answered every third day) is in a tallied day;
+    # Kim's (3 July, no opt-in recorded) in a live one.
+    thirty = [report["engagement"]["retention"][0] for report in live]  # the 30-day figure
+    counts = [(figure["cohort"], figure["retained"]) for figure in thirty]
+    # June: program, Sam's caseload; 20 June - 5 July: program (Kim), Sam's caseload.
+    assert counts[:4] == [(1, 1), (1, 1), (1, 0), (0, 0)]
 
     days = catch_up(runtime)
     with runtime.session_factory() as session:
         assert reports.rolled_through(session) == date(2026, 7, 2)
         kept = session.scalar(select(func.count()).select_from(ReportTally))
+        cohorts = select(func.sum(ReportTally.count)).where(ReportTally.figure == "cohort")
+        assert session.scalar(cohorts) == 1  # Sam's 30-day mark; Kim's is not final yet
     assert days == (date(2026, 7, 2) - date(2026, 5, 19)).days + 1  # from the day before enrolment
     assert every_report(runtime, specialist) == live
 
