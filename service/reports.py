@@ -933,8 +933,9 @@ def grouped(report: Report, query: Any) -> dict[int, int]:
 @dataclass
 class Counted:
     """The heaviest figures, as rows by caseload: (caseload, minutes or None, texts) for
-    check-ins answered, (caseload, goal number, days) for scheduled and done days, and
-    (caseload, status, reason, error class, texts) for delivery. Days already rolled up
+    check-ins answered, (caseload, goal number, days) for scheduled and done days,
+    (caseload, status, reason, error class, texts) for delivery, (days, caseload, peers
+    due, retained) for retention at 30, 90 and 180 days. Days already rolled up
     (:mod:`service.report_rollup`) are read from their tallies; the rest is counted live."""
 
     answers: list[tuple] = field(default_factory=list)
