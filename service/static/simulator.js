@@ -44,6 +44,7 @@
       list.appendChild(li);
     });
     list.lastElementChild && list.lastElementChild.scrollIntoView({ block: "end" });
+    list.setAttribute("aria-busy", "false"); // the thread is shown: screen readers and tests wait for this
   }
 
   function refresh() {

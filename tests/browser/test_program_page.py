@@ -8,6 +8,7 @@ screenshot is the README's.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,6 +31,10 @@ def text_as_a_peer(page, base: str, body: str) -> None:
     page.goto(f"{base}/simulator/")
     page.get_by_label("Phone of").select_option(label="Sam")  # a demo peer no other test texts as
     page.get_by_role("button", name="Show").click()
+    # "Show" loads a new page whose script then fetches the thread: count its texts only
+    # once it is shown (counted before, an earlier text of this test was missed).
+    page.wait_for_url(re.compile(r"[?&]peer="))
+    expect(page.locator("#sim-thread")).to_have_attribute("aria-busy", "false")
     sent = page.locator("#sim-thread li.in")
     before = sent.count()
     page.get_by_label("Text message").fill(body)
