@@ -59,12 +59,18 @@ def features(text: str) -> set[str]:
 
 
 @cache
-def weights(name: str) -> tuple[float, float, dict[str, float]]:
-    """(intercept, threshold, weight per feature); a missing file means no model."""
+def stored(name: str) -> dict:
+    """A model's data file, read once; a missing file means no model (it never speaks
+    and never doubts)."""
     path = model_file(name)
     if not path.exists():
-        return 0.0, 2.0, {}
-    model = json.loads(path.read_text(encoding="utf-8"))
+        return {"intercept": 0.0, "threshold": 2.0, "weights": {}}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def weights(name: str) -> tuple[float, float, dict[str, float]]:
+    """(intercept, threshold, weight per feature)."""
+    model = stored(name)
     return model["intercept"], model["threshold"], model["weights"]
 
 
@@ -88,11 +94,7 @@ def threshold(name: str) -> float:
     return weights(name)[1]
 
 
-@cache
 def doubt(name: str) -> float:
     """The probability under which the model doubts what the patterns read clearly (0.0:
     it never does), chosen at training."""
-    path = model_file(name)
-    if not path.exists():
-        return 0.0
-    return float(json.loads(path.read_text(encoding="utf-8")).get("doubt", 0.0))
+    return float(stored(name).get("doubt", 0.0))
