@@ -26,12 +26,14 @@ CLOCK = re.compile(
 )
 # "half past 6", "quarter to 8", "twenty to 6", British "half 6" (6:30): the words
 # before the hour (minute words are digits by then, but for "twenty").
+COUNTED = {"5": 5, "10": 10, "20": 20, "25": 25, "twenty": 20, "twenty 5": 25}
+# The minutes counted before an hour ("twenty to 6"), as one alternation.
+MINUTE_COUNT = "|".join(sorted(COUNTED, key=len, reverse=True))
 BEFORE_HOUR = re.compile(
     r"\b(?P<words>half past|quarter past|quarter to|quarter til|cuarto para|half"
-    r"|(?P<count>5|10|20|25|twenty|twenty 5) (?P<way>past|after|to|til))"
+    rf"|(?P<count>{MINUTE_COUNT}) (?P<way>past|after|to|til))"
     r" (las |la )?(?P<hour>1[0-2]|[1-9])\b(?!:)"
 )
-COUNTED = {"5": 5, "10": 10, "20": 20, "25": 25, "twenty": 20, "twenty 5": 25}
 WORD_TIMES = {"noon": 12, "midday": 12, "mediodia": 12}
 EVENING = ("pm", "p m", "evening", "afternoon", "night", "tarde", "noche", "tonight")
 MORNING = ("am", "a m", "morning", "manana")

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 
-from service.understanding.clock import find_clock, in_digits
+from service.understanding.clock import MINUTE_COUNT, find_clock, in_digits
 from service.understanding.goals import (
     goal_named,
     goal_number,
@@ -514,11 +514,11 @@ TIME_SPAN = re.compile(
     r"|midday|mediodia|noonish|(un )?cuarto para( las| la)?|a eso de( las)?"
     r"|in the (morning|evening|afternoon)|at night|tonight|this (evening|morning)"
     r"|de la (manana|tarde|noche)|y media|y cuarto|menos cuarto|half past|quarter (past|to)|half"
-    r"|(twenty|twenty 5|5|10|20|25) (past|after|to|til))\b"
+    rf"|({MINUTE_COUNT}) (past|after|to|til))\b"
     r"|\b\d{1,4}(:\d\d)?(am|pm)?\b"
 )
 STARTS_WITH_TIME = re.compile(
-    r"^(a las |at |around |half past |quarter |half |(twenty|twenty 5|5|10|20|25) (past|to) )?"
+    rf"^(a las |at |around |half past |quarter |half |({MINUTE_COUNT}) (past|to) )?"
     r"(\d|noon|midday|mediodia)"
 )
 
@@ -527,7 +527,7 @@ EXPLICIT_TIME = re.compile(
     r"\d:\d\d|\d(am|pm)\b|\b(am|pm|a m|p m|oclock|noon|midday|mediodia|in the (morning|afternoon"
     r"|evening)|at night|de la (manana|tarde|noche)|a las|half past|quarter)\b"
     r"|\bhalf \d{1,2}\b(?! (days?|weeks?|hours?))"
-    r"|\b(twenty|twenty 5|5|10|20|25) (past|after|to|til) \d"
+    rf"|\b({MINUTE_COUNT}) (past|after|to|til) \d"
 )
 
 
