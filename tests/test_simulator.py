@@ -61,6 +61,27 @@ def test_an_empty_or_huge_simulator_reply_is_refused(client, peer):
         assert response.json["error"]
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_a_form_the_browser_posts_itself_comes_back_to_the_phone_page(client, runtime, peer):
+    """Before the page's script runs (or with it off) the browser posts the form itself:
+    the text is taken and the phone page shown again, never the script's JSON."""
+    sign_in(client)
+    token = csrf_token(client, f"/simulator/?peer={peer}")
+    headers = {"Accept": BROWSER_ACCEPT}
+    sent = client.post(f"/simulator/{peer}/messages", headers=headers,
+                       data={"body": "walked the dog", "csrf_token": token})  # fmt: skip
+    assert sent.status_code == 303
+    assert sent.headers["Location"].endswith(f"/simulator/?peer={peer}")
+    with runtime.session_factory() as session:
+        assert session.scalars(select(InboundMessage.body)).all() == ["walked the dog"]
+    empty = client.post(f"/simulator/{peer}/messages", headers=headers,
+                        data={"body": " ", "csrf_token": token}, follow_redirects=True)  # fmt: skip
+    assert empty.status_code == 200
+    assert "Type a message first." in empty.get_data(as_text=True)
+
+
 def test_another_specialist_cannot_open_a_peers_phone(client, peer, outsider):
     sign_in(client, "casey@example.org")
     assert client.get(f"/simulator/{peer}/messages").status_code == 404

@@ -57,7 +57,10 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     error.hidden = true;
-    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+    fetch(form.action, {
+      method: "POST", body: new FormData(form), credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
       .then(function (r) { return r.json().then(function (d) { return { ok: r.ok, data: d }; }); })
       .then(function (res) {
         if (!res.ok) { error.textContent = res.data.error || "Not sent."; error.hidden = false; return; }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import Session
 
@@ -76,10 +76,16 @@ def messages(peer_id: int):
 @login_required
 def send(peer_id: int):
     text = (request.form.get("body") or "").strip()
+    error = None
     if not text:
-        return jsonify({"error": "Type a message first."}), 400
-    if len(text) > MAX_REPLY_CHARS:
-        return jsonify({"error": f"Keep it under {MAX_REPLY_CHARS} characters."}), 400
+        error = "Type a message first."
+    elif len(text) > MAX_REPLY_CHARS:
+        error = f"Keep it under {MAX_REPLY_CHARS} characters."
+    if error is not None:
+        if wants_page():
+            flash(error, "error")
+            return redirect(url_for("simulator.page", peer=peer_id), 303)
+        return jsonify({"error": error}), 400
     with runtime().session_factory() as session:
         phone = peer_or_404(session, peer_id).phone
     sms = IncomingSms(
@@ -89,4 +95,13 @@ def send(peer_id: int):
         body=text,
     )
     accept_sms(runtime(), sms)
+    if wants_page():
+        return redirect(url_for("simulator.page", peer=peer_id), 303)
     return jsonify({"stored": sms.provider_id}), 201
+
+
+def wants_page() -> bool:
+    """A form the browser posted itself (the page's script had not started, or is off)
+    is answered with the phone page again, not with the script's JSON."""
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"

@@ -28,6 +28,8 @@ def text_as(page, base: str, peer_name: str, body: str) -> None:
     page.goto(f"{base}/simulator/")
     page.get_by_label("Phone of").select_option(label=peer_name)
     page.get_by_role("button", name="Show").click()
+    # The page's script shows the thread first: once it has, it also sends the form.
+    expect(page.locator("#sim-thread")).to_have_attribute("aria-busy", "false")
     page.get_by_label("Text message").fill(body)
     page.get_by_role("button", name="Send").click()
     expect(page.locator("#sim-thread li.in").last).to_contain_text(body[:40])
