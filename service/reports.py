@@ -15,6 +15,7 @@ per minute in SQL and the percentile is read off those counts.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -662,43 +663,48 @@ def milestones(report: Report) -> dict[str, int]:
 # --- mood ----------------------------------------------------------------------------
 
 
-def mood(report: Report) -> dict[str, Any]:
-    where = [
-        *report.scope(),
-        Mood.local_date >= report.range.first,
-        Mood.local_date <= report.range.last,
-        Mood.score >= 1,
-        Mood.score <= 5,
-    ]
-    scores = dict(
-        report.session.execute(
-            select(Mood.score, func.count())
-            .join(Peer, Peer.id == Mood.peer_id)
-            .where(*where)
-            .group_by(Mood.score)
-        ).all()
-    )
-    week = report.sql.day_number(Mood.local_date, report.range.first) // 7
-    weekly = report.session.execute(
-        select(week.label("week"), func.count(), func.avg(Mood.score))
+def mood_rows(report: Report) -> list[tuple]:
+    """(local day, caseload, score, replies) for the 1-5 replies of the range: by day, for
+    the weekly trend and for the roll-up."""
+    keys = [Mood.local_date, Peer.specialist_id, Mood.score]
+    query = (
+        select(*keys, func.count())
         .join(Peer, Peer.id == Mood.peer_id)
-        .where(*where)
-        .group_by("week")
-        .order_by("week")
-    ).all()
+        .where(
+            *report.scope(),
+            Mood.local_date >= report.range.first,
+            Mood.local_date <= report.range.last,
+            Mood.score >= 1,
+            Mood.score <= 5,
+        )
+        .group_by(*keys)
+    )
+    return [tuple(row) for row in report.session.execute(query)]
+
+
+def mood(report: Report, rows: list[tuple]) -> dict[str, Any]:
+    """The distribution of 1-5 replies and their weekly trend, from (day, caseload, score,
+    replies) rows: at most one per day, caseload and score."""
+    scores: Counter[int] = Counter()
+    weeks: dict[int, list[int]] = {}
+    for day, _, score, count in rows:
+        scores[score] += count
+        week = weeks.setdefault((day - report.range.first).days // 7, [0, 0])
+        week[0] += count
+        week[1] += score * count
     replies = sum(scores.values())
     total = sum(score * n for score, n in scores.items())
     return {
         "replies": replies,
         "average": round(total / replies, 2) if replies else None,
-        "distribution": [{"score": s, "replies": scores.get(s, 0)} for s in range(1, 6)],
+        "distribution": [{"score": s, "replies": scores[s]} for s in range(1, 6)],
         "weekly": [
             {
-                "week_start": (report.range.first + timedelta(days=7 * int(n))).isoformat(),
+                "week_start": (report.range.first + timedelta(days=7 * n)).isoformat(),
                 "replies": count,
-                "average": round(float(average), 2),
+                "average": round(total / count, 2),
             }
-            for n, count, average in weekly
+            for n, (count, total) in sorted(weeks.items())
         ],
     }
 
@@ -935,7 +941,8 @@ class Counted:
     """The heaviest figures, as rows by caseload: (caseload, minutes or None, texts) for
     check-ins answered, (caseload, goal number, days) for scheduled and done days,
     (caseload, status, reason, error class, texts) for delivery, (days, caseload, peers
-    due, retained) for retention at 30, 90 and 180 days. Days already rolled up
+    due, retained) for retention at 30, 90 and 180 days, (day, caseload, score, replies)
+    for mood. Days already rolled up
     (:mod:`service.report_rollup`) are read from their tallies; the rest is counted live."""
 
     answers: list[tuple] = field(default_factory=list)
@@ -943,6 +950,7 @@ class Counted:
     done: list[tuple] = field(default_factory=list)
     delivery: list[tuple] = field(default_factory=list)
     retained: list[tuple] = field(default_factory=list)  # (days, caseload, cohort, retained)
+    moods: list[tuple] = field(default_factory=list)  # (day, caseload, score, replies)
 
     def add_live(self, report: Report) -> None:
         self.answers += answers_by_caseload(report)
@@ -952,6 +960,7 @@ class Counted:
         self.scheduled += scheduled
         self.done += done
         self.delivery += delivery_rows(report)
+        self.moods += mood_rows(report)
 
     def add_tallies(self, report: Report, first: date, last: date) -> None:
         scope = [] if report.specialist_id is None else [
@@ -975,9 +984,17 @@ class Counted:
                 status, reason, failure = key.split(KEY_SEPARATOR)
                 self.delivery.append((who, status, reason or None, failure, count))
         self.retained += [(days, who, *counts) for (days, who), counts in cohorts.items()]
+        moods = report.session.execute(
+            select(ReportTally.local_date, ReportTally.specialist_id, ReportTally.key,
+                   ReportTally.count)
+            .where(ReportTally.local_date >= first, ReportTally.local_date <= last,
+                   ReportTally.figure == MOOD, *scope)
+        ).all()  # fmt: skip
+        self.moods += [(day, who, int(score), count) for day, who, score, count in moods]
 
 
-TALLIED = ("answers", "scheduled", "done", "delivery", "cohort", "retained")
+TALLIED = ("answers", "scheduled", "done", "delivery", "cohort", "retained")  # summed over days
+MOOD = "mood"  # kept by day and score, read by day for the weekly trend
 ROLLED = "rolled"  # the figure marking a day as rolled up (specialist 0)
 NO_ANSWER = "-"
 KEY_SEPARATOR = "|"
@@ -1017,7 +1034,7 @@ def summary(report: Report) -> dict[str, Any]:
         "people": people(report),
         "engagement": engagement(report, answers, parts.retained),
         "goals": goals(report, parts),
-        "mood": mood(report),
+        "mood": mood(report, parts.moods),
         "safety": safety(report),
         "delivery": delivery(parts),
         "follow_up_due": follow_up_due(report),

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from service import db, report_rollup, reports
 from service.flags import refresh_flags
-from service.models import HabitStrength, ReportTally
+from service.models import HabitStrength, Mood, ReportTally
 from tests.test_reports import (
     CHICAGO,
     NEW_YORK,
@@ -50,6 +50,8 @@ def a_month_of_history(runtime, specialist: int, outsider: int) -> None:
                 answered(s, sam.goals[0], day, due + timedelta(minutes=7 + n))
             if n % 4 == 1:
                 answered(s, sam.goals[1], day, due + timedelta(hours=5), result="not_yet")
+            if n % 5 == 0 or (n % 5 == 1 and n >= 2):  # moods on tallied and live days
+                s.add(Mood(peer_id=(sam, kim)[n % 5].id, local_date=day, score=1 + n % 5 + n % 3))
             if n >= 2:
                 status = ("delivered", "failed", "skipped")[n % 3]
                 extra = {"error_code": "30006"} if status == "failed" else {}
@@ -96,6 +98,16 @@ def test_tallied_days_give_the_figures_counted_live(runtime, specialist, outside
     counts = [(figure["cohort"], figure["retained"]) for figure in thirty]
     # June: program, Sam's caseload; 20 June - 5 July: program (Kim), Sam's caseload.
     assert counts[:4] == [(1, 1), (1, 1), (1, 0), (0, 0)]
+    # June's moods: n = 0, 5, ..., 25 for Sam (1 + n % 3: 1, 3, 2, 1, 3, 2), and n = 6, 11,
+    # ..., 26 for Kim (2 + n % 3: 2, 4, 3, 2, 4); the whole program, then Sam's caseload.
+    june = [live[0]["mood"], live[1]["mood"]]
+    assert [[d["replies"] for d in m["distribution"]] for m in june] == [
+        [2, 4, 3, 2, 0],
+        [2, 2, 2, 0, 0],
+    ]
+    sams_weeks = [(week["week_start"], week["replies"]) for week in june[1]["weekly"]]
+    assert sams_weeks == [("2026-06-01", 2), ("2026-06-08", 1), ("2026-06-15", 2),
+                          ("2026-06-22", 1)]  # fmt: skip
 
     days = catch_up(runtime)
     with runtime.session_factory() as session:
@@ -103,6 +115,8 @@ def test_tallied_days_give_the_figures_counted_live(runtime, specialist, outside
         kept = session.scalar(select(func.count()).select_from(ReportTally))
         cohorts = select(func.sum(ReportTally.count)).where(ReportTally.figure == "cohort")
         assert session.scalar(cohorts) == 1  # Sam's 30-day mark; Kim's is not final yet
+        moods = select(func.sum(ReportTally.count)).where(ReportTally.figure == reports.MOOD)
+        assert session.scalar(moods) == 13  # every mood to 2 July: June's 11, then n = 30, 31
     assert days == (date(2026, 7, 2) - date(2026, 5, 19)).days + 1  # from the day before enrolment
     assert every_report(runtime, specialist) == live
 
