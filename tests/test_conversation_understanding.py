@@ -81,7 +81,7 @@ def test_a_clear_opt_out_the_model_doubts_is_held_and_asked_not_opted_out(
     like an opt-out to the model (here: the doubt set above any probability), the peer's
     texts are held and they are asked, instead of being opted out."""
     monkeypatch.setattr("service.understanding.safety.doubt", lambda name: 1.01)
-    first = text(client, "told my boss to take me off the saturday schedule for the retreat")
+    first = text(client, "asked the pastor to take me off the list for the bake sale")
     assert "STOP" in first
     assert peer_row(runtime, 1).consent != OPTED_OUT
     assert status_of(runtime, planned_checkin) == (CANCELLED, "opt_out_unclear")

@@ -518,3 +518,110 @@ def test_threats_and_repeated_requests_are_opt_outs(body):
 )
 def test_stop_words_about_something_else_are_not_opt_outs(body):
     assert read(body).intent != "opt_out"
+
+
+def test_a_firm_request_is_never_doubted(monkeypatch):
+    """Consent revoked, a threat to report the next text, or a request made before: the
+    opt-out model may not hold such a text back as unclear, however it scores it."""
+    monkeypatch.setattr("service.understanding.safety.doubt", lambda name: 1.01)
+    for body in (
+        "I do not consent to these messages any longer, thank you",
+        "another message from you people and I am calling my lawyer",
+        "ya le dije que no me manden nada, no entiende o qué",
+    ):
+        assert read(body).intent == "opt_out", body
+    assert read("please take me off your list now, thanks").intent == "opt_out_unclear"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "I'm after swallowing the whole box of her sleeping tablets",
+        "took about 60 of the painkillers an hour ago",
+        "me tomé todo el frasco de pastillas para dormir",
+        "going to down every last one of these with the bottle of whiskey tonight",
+        "the belt is around my neck, just wanted someone to know",
+        "sitting on the roof of the car park waiting until I get the courage",
+        "left the gas on in the kitchen and sealed the doors",
+        "mañana ya no amanezco, gracias por todo",
+        "my brother passed last year and I just want to go be with him",
+        "si no contesto mañana es que ya lo hice",
+    ],
+)
+def test_a_means_taken_or_at_hand_in_other_words_is_a_crisis(body):
+    assert read(body).intent == "crisis", body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "if the train hit me on the way home I would not mind much",
+        "no creo que llegue hasta navidad",
+        "won't be needing these messages much longer",
+        "me da igual lo que me pase ya",
+    ],
+)
+def test_veiled_wishes_not_to_be_here_are_at_least_a_possible_crisis(body):
+    assert read(body).intent in ("crisis", "possible_crisis"), body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "doctor warned me that if I keep drinking like this it will kill me, so detox it is",
+        "mi abuela me mataría si supiera que dejé la escuela",
+        "my son overdosed at a party last weekend but he is totally fine now, thank god",
+        "quiero apuntarme al curso de prevención de sobredosis del centro",
+        "la mudanza de este fin me va a matar",
+        "the baby is killing my sleep lately",
+        "me lastimé el tobillo jugando fútbol",
+        "going to be here for the group on thursday",
+    ],
+)
+def test_warnings_grandmothers_a_son_who_is_fine_and_a_sprained_ankle_are_not_a_crisis(body):
+    assert read(body).intent not in ("crisis", "possible_crisis"), body
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Robert's daughter here. Please take him off the program, he passed away", "opt_out"),
+        ("I wish to withdraw from this program as of today", "opt_out"),
+        ("Please do not send any more texts to this phone", "opt_out"),
+        ("que me saquéis de la lista, ya", "opt_out"),
+        ("can we end the texts earlier, say 6pm instead of 8pm", "time"),
+        ("what's the difference between pause and stop", "help"),
+        ("do these texts cost me anything?", "help"),
+        ("asked the manager to take me off the night shift", "other"),
+        ("dejé el cigarro, ya no más", "other"),
+    ],
+)
+def test_third_parties_withdrawals_and_stops_of_one_part_are_read_as_meant(body, expected):
+    assert read(body).intent == expected, body
+
+
+@pytest.mark.parametrize(
+    ("body", "expected", "number"),
+    [
+        ("no check ins on weekends please", "fewer", None),
+        ("quita lo del gimnasio, ya no voy", "fewer", None),
+        ("take the reading goal off please", "fewer", None),
+        ("me siento de 3 hoy", "mood", 3),
+        ("he caminado media hora", "done", 1),
+    ],
+)
+def test_fewer_goals_a_mood_after_me_siento_and_a_spanish_perfect(body, expected, number):
+    reading = read(body, Context(goals=("caminar 30 minutos", "ir al gimnasio", "leer")))
+    assert (reading.intent, reading.number) == (expected, number)
+
+
+def test_none_yet_after_which_one_is_not_yet_for_every_goal():
+    context = Context(goals=("walk", "call my sponsor"), asked="which_goal:not_yet")
+    reading = read("none yet", context)
+    assert (reading.intent, reading.scope) == ("not_yet", "all")
+
+
+def test_the_time_takes_the_part_of_the_day_written_nearest_it():
+    reading = read("no more morning texts, en la tarde a las 5 mejor")
+    assert (reading.intent, reading.time) == ("time", "17:00")
+    assert read("before bed is best, around 9:30").time == "21:30"

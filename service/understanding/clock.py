@@ -35,11 +35,13 @@ BEFORE_HOUR = re.compile(
     r" (las |la )?(?P<hour>1[0-2]|[1-9])\b(?!:)"
 )
 WORD_TIMES = {"noon": 12, "midday": 12, "mediodia": 12}
-EVENING = ("pm", "p m", "evening", "afternoon", "night", "tarde", "noche", "tonight")
+EVENING = ("pm", "p m", "evening", "afternoon", "night", "tarde", "noche", "tonight", "bed",
+           "dormir", "acostarme")  # fmt: skip
 MORNING = ("am", "a m", "morning", "manana")
 DAY_PART = re.compile(
     r"\b(in the (morning|evening|afternoon)|at night|tonight|this (evening|morning|afternoon)"
-    r"|de la (manana|tarde|noche)|en la (manana|tarde|noche)|por la (manana|tarde|noche))\b"
+    r"|de la (manana|tarde|noche)|en la (manana|tarde|noche)|por la (manana|tarde|noche)"
+    r"|before bed|at bedtime|antes de dormir|antes de acostarme)\b"
 )
 FIRST_ALLOWED_HOUR = 8
 # A bare number is a time only after one of these ("at 7", "a las 7"); else it is a count.
@@ -90,10 +92,13 @@ def to_24h(
     return hour, minute
 
 
-def day_part(text: str) -> str | None:
-    """ "in the evening", "de la tarde"... written anywhere in the text."""
-    match = DAY_PART.search(text)
-    return match[0] if match else None
+def day_part(text: str, near: int = 0) -> str | None:
+    """ "in the evening", "de la tarde"... written anywhere in the text; of several, the
+    one nearest the time at ``near`` ("paren los de la mañana, mejor en la tarde a las 5")."""
+    found = list(DAY_PART.finditer(text))
+    if not found:
+        return None
+    return min(found, key=lambda match: abs(match.start() - near))[0]
 
 
 def with_minutes(hour: int, minute: int) -> tuple[int, int]:
@@ -114,7 +119,7 @@ def words_before_hour(text: str) -> str | None:
     else:
         minutes = MINUTES[match["words"]]
     hour, minute = with_minutes(int(match["hour"]), minutes)
-    converted = to_24h(hour, minute, day_part(text))
+    converted = to_24h(hour, minute, day_part(text, match.start()))
     return f"{converted[0]:02d}:{converted[1]:02d}" if converted else None
 
 
@@ -155,7 +160,9 @@ def find_clock(text: str) -> str | None:
         if match["minutes"] in MINUTES:
             hour, minute = with_minutes(hour, MINUTES[match["minutes"]])
         leading_zero = len(match["hour"]) == 2 and match["hour"].startswith("0")
-        converted = to_24h(hour, minute, match["half"] or day_part(text), leading_zero)
+        converted = to_24h(
+            hour, minute, match["half"] or day_part(text, match.start()), leading_zero
+        )
         if converted and converted[0] < 24:
             return f"{converted[0]:02d}:{converted[1]:02d}"
     return None

@@ -396,13 +396,15 @@ OTHER_SUBJECTS = {
     "ella",
     "se",
 }
+SPANISH_PARTICIPLE = re.compile(r"\w*[ai]do|hecho|escrito|dicho|visto|puesto|vuelto")
 DETERMINERS = {"the", "my", "his", "her", "their", "our", "your", "mi", "su", "el", "la"}
 
 
 def has_other_subject(words: list[str], i: int) -> bool:
-    """Whether the verb at ``i`` has someone else as its subject ("the dog ate")."""
+    """Whether the verb at ``i`` has someone else as its subject ("the dog ate"). Spanish
+    "he" before a participle is "I have" ("he ido a terapia"), not "he"."""
     if i >= 1 and words[i - 1] in OTHER_SUBJECTS:
-        return True
+        return not (words[i - 1] == "he" and SPANISH_PARTICIPLE.fullmatch(words[i]))
     return i >= 2 and words[i - 2] in DETERMINERS
 
 

@@ -117,6 +117,8 @@ LEAD_BREAK = re.compile(r"[,.;:!?\n]| - ")
 DESCRIBED = re.compile(r"^((the |that |el |la )?(\w+ ){0,2}?\w+ one)\b")
 # "none" after "Which one did you do?": none of them is done yet.
 NO_GOAL = re.compile(r"^(none|neither|neither one|none of them|ninguna|ninguno|ni una|ni uno)$")
+# "none yet" after "Which one?" following a NOT YET: not yet, for every goal.
+NO_GOAL_YET = re.compile(r"^(none|neither|none of them|ninguna|ninguno) (yet|todavia|aun)$")
 
 
 def goal_answer(text: str, intent: str, context: Context) -> dict[str, Any] | None:
@@ -124,7 +126,7 @@ def goal_answer(text: str, intent: str, context: Context) -> dict[str, Any] | No
     bare = without_fillers(text) or text  # "both smh", "todas gracias a Dios"
     if EVERY_GOAL.match(bare) or EVERY_GOAL.match(text):
         return {"intent": intent, "confidence": 0.85, "scope": "all", "answered": answered}
-    if intent == "done" and NO_GOAL.match(bare):
+    if (intent == "done" and NO_GOAL.match(bare)) or NO_GOAL_YET.match(text):
         return {"intent": "not_yet", "confidence": 0.8, "scope": "all", "answered": answered}
     position = goal_number(text, len(context.goals))
     confidence = 0.95

@@ -120,7 +120,7 @@ def asks_beyond_limit(text: str) -> bool:
     """A whole request to stop left once the stops limited in time are taken out: "stop
     texting me at 6am, actually just stop texting me" asks for no texts at all."""
     rest = without(text, OPT_OUT, "pause")
-    for pattern in compiled(OPT_OUT, "clear"):
+    for pattern in (*compiled(OPT_OUT, "clear"), *compiled(OPT_OUT, "firm")):
         match = pattern.search(rest)
         if match and "_" not in match[0].split():
             return True
@@ -139,7 +139,8 @@ def opt_out_level(text: Normalised) -> str | None:
     if is_keyword_message(cleaned):  # "por fin" and "don't stop" are not STOP
         return CLEAR
     firm = without(cleaned, OPT_OUT, "tentative")
-    if first_match(firm, OPT_OUT, "clear") or has_keyword_sentence(text):
+    asked = first_match(firm, OPT_OUT, "clear") or first_match(firm, OPT_OUT, "firm")
+    if asked or has_keyword_sentence(text):
         if first_match(cleaned, OPT_OUT, "pause") and not asks_beyond_limit(firm):
             return POSSIBLE
         return CLEAR
@@ -150,8 +151,12 @@ def opt_out_level(text: Normalised) -> str | None:
 
 def opt_out_doubtable(text: Normalised) -> bool:
     """Whether the opt-out model may doubt a clear opt-out the patterns found in this text:
-    longer than SHORT words, and not STOP and fillers."""
-    return len(text.tokens) > SHORT and not is_keyword_message(without(text.text, OPT_OUT))
+    longer than SHORT words, not STOP and fillers, and no ``[firm]`` request (consent
+    revoked, a threat to report the next text, a request made before)."""
+    cleaned = without(text.text, OPT_OUT)
+    if len(text.tokens) <= SHORT or is_keyword_message(cleaned):
+        return False
+    return first_match(cleaned, OPT_OUT, "firm") is None
 
 
 def opt_out_views(text: Normalised) -> list[str]:
