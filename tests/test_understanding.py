@@ -625,3 +625,8 @@ def test_the_time_takes_the_part_of_the_day_written_nearest_it():
     reading = read("no more morning texts, en la tarde a las 5 mejor")
     assert (reading.intent, reading.time) == ("time", "17:00")
     assert read("before bed is best, around 9:30").time == "21:30"
+
+
+@pytest.mark.parametrize("body", ["las 3 de la tarde", "los 4 días", "all 4 days this week"])
+def test_a_time_or_a_count_of_days_is_not_all_goals_done(body):
+    assert read(body, Context(goals=("caminar", "leer", "llamar"))).intent != "done"
