@@ -302,8 +302,8 @@ class CheckIn(Base):
         UniqueConstraint("goal_id", "local_date", name="uq_check_in_goal_day"),
         # The program report pairs each check-in text with the answer that followed it.
         Index("ix_check_in_goal_created", "goal_id", "created_at"),
-        # ... and a range's answers by the peer's day.
-        Index("ix_check_in_day", "local_date"),
+        # ... and a range's answers by the peer's day, with whose they are (weekly answerers).
+        Index("ix_check_in_day_peer", "local_date", "peer_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -320,7 +320,10 @@ class Mood(Base):
     """A 1-5 mood the peer texted, one per local day."""
 
     __tablename__ = "moods"
-    __table_args__ = (UniqueConstraint("peer_id", "local_date", name="uq_mood_peer_day"),)
+    __table_args__ = (
+        UniqueConstraint("peer_id", "local_date", name="uq_mood_peer_day"),
+        Index("ix_mood_day", "local_date", "peer_id", "score"),  # the report's days of moods
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     peer_id: Mapped[int] = mapped_column(ForeignKey("peers.id"))

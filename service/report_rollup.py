@@ -1,12 +1,13 @@
 """Keeping the program report's heaviest figures per day, once a day can no longer change.
 
 Check-ins answered (with the minutes each answer took), the days a goal was asked
-about and done, delivery outcomes, 1-5 mood replies by score, and retention (on the day
-of each peer's 30-, 90- and 180-day mark: the peers due and those retained) are counted
-per peer's local day and caseload and stored as :class:`~service.models.ReportTally`
-rows. The report then sums those few rows for the days rolled up and counts only the
-days after them live (:func:`service.reports.counted`), so a page over a year costs
-about what a page over the last few days does.
+about and done, delivery outcomes, 1-5 mood replies by score, milestones by peer, and
+retention (on the day of each peer's 30-, 90- and 180-day mark: the peers due and
+those retained) are counted per peer's local day and caseload and stored as
+:class:`~service.models.ReportTally` rows. The report then sums those few rows for the
+days rolled up and counts only the days after them live
+(:func:`service.reports.counted`), so a page over a year costs about what a page over
+the last few days does.
 
 A day is final :data:`FINAL_AFTER_DAYS` after it ended in UTC: every zone's day has
 ended, an answer counts within a day of its text, and providers report delivery
@@ -105,6 +106,8 @@ def tallies(report: Report) -> list[dict]:
     ]
     rows += [tally(day, who, reports.MOOD, str(score), count)
              for day, who, score, count in reports.mood_rows(report)]  # fmt: skip
+    rows += [tally(day, who, reports.MILESTONE, str(peer), count)
+             for day, who, peer, count in reports.milestone_rows(report)]  # fmt: skip
     for days in reports.RETENTION_DAYS:  # on the day of each peer's 30/90/180-day mark
         for day, who, cohort, kept in reports.retention_rows(report, days, by_day=True):
             rows += [tally(day, who, "cohort", str(days), cohort),

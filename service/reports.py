@@ -527,7 +527,7 @@ def goals(report: Report, counted: Counted) -> dict[str, Any]:
         "done_per_scheduled_day": share(total_done, total_scheduled),
         "by_goal": by_goal,
         "habit_strength": habit_strength(report),
-        **milestones(report),
+        **milestones(report, counted.rolled),
     }
 
 
@@ -645,19 +645,58 @@ def strengths_on(report: Report, day: date) -> Any:
     )
 
 
-def milestones(report: Report) -> dict[str, int]:
-    """Streak and monthly-total celebrations sent in answer to a DONE."""
-    row = report.session.execute(
-        select(func.count(OutboundMessage.id), func.count(distinct(OutboundMessage.peer_id)))
+def milestone_rows(report: Report) -> list[tuple]:
+    """(local day, caseload, peer, celebrations) for the streak and monthly-total
+    celebrations sent in answer to a DONE in the range, for the roll-up."""
+    keys = [report.sql.local_date(OutboundMessage.due_at), Peer.specialist_id,
+            OutboundMessage.peer_id]  # fmt: skip
+    query = (
+        select(*keys, func.count())
         .join(Peer, Peer.id == OutboundMessage.peer_id)
-        .where(
-            *report.scope(),
-            OutboundMessage.kind == "reply",
-            OutboundMessage.template.like("%/milestone/%"),
-            report.in_range(OutboundMessage.due_at),
+        .where(*milestones_sent(report))
+        .group_by(*keys)
+    )
+    return [tuple(row) for row in report.session.execute(query)]
+
+
+def milestones_sent(report: Report) -> list[ColumnElement[bool]]:
+    return [
+        *report.scope(),
+        OutboundMessage.kind == "reply",
+        OutboundMessage.template.like("%/milestone/%"),
+        report.in_range(OutboundMessage.due_at),
+    ]
+
+
+def milestones(report: Report, rolled: date | None) -> dict[str, int]:
+    """Celebrations sent in the range, and the peers who had one (each counted once across
+    the tallied and the live days, in one query)."""
+    first, last = report.range.first, report.range.last
+    parts = []
+    if rolled is not None and rolled >= first:
+        parts.append(
+            select(
+                cast(ReportTally.key, Integer).label("peer"), ReportTally.count.label("n")
+            ).where(
+                ReportTally.figure == MILESTONE,
+                ReportTally.local_date >= first,
+                ReportTally.local_date <= min(rolled, last),
+                *tally_scope(report),
+            )
         )
+        first = rolled + timedelta(days=1)
+    if first <= last:
+        live = report.for_range(ReportRange(first, last))
+        parts.append(
+            select(OutboundMessage.peer_id.label("peer"), literal(1).label("n"))
+            .join(Peer, Peer.id == OutboundMessage.peer_id)
+            .where(*milestones_sent(live))
+        )
+    sent = union_all(*parts).subquery()
+    row = report.session.execute(
+        select(func.coalesce(func.sum(sent.c.n), 0), func.count(distinct(sent.c.peer)))
     ).one()
-    return {"milestones": row[0], "peers_with_milestone": row[1]}
+    return {"milestones": int(row[0]), "peers_with_milestone": int(row[1])}
 
 
 # --- mood ----------------------------------------------------------------------------
@@ -951,6 +990,7 @@ class Counted:
     delivery: list[tuple] = field(default_factory=list)
     retained: list[tuple] = field(default_factory=list)  # (days, caseload, cohort, retained)
     moods: list[tuple] = field(default_factory=list)  # (day, caseload, score, replies)
+    rolled: date | None = None  # the last day read from tallies
 
     def add_live(self, report: Report) -> None:
         self.answers += answers_by_caseload(report)
@@ -963,8 +1003,7 @@ class Counted:
         self.moods += mood_rows(report)
 
     def add_tallies(self, report: Report, first: date, last: date) -> None:
-        scope = [] if report.specialist_id is None else [
-            ReportTally.specialist_id == report.specialist_id]  # fmt: skip
+        scope = tally_scope(report)
         rows = report.session.execute(
             select(ReportTally.figure, ReportTally.specialist_id, ReportTally.key,
                    func.sum(ReportTally.count))
@@ -993,8 +1032,15 @@ class Counted:
         self.moods += [(day, who, int(score), count) for day, who, score, count in moods]
 
 
+def tally_scope(report: Report) -> list[ColumnElement[bool]]:
+    if report.specialist_id is None:
+        return []
+    return [ReportTally.specialist_id == report.specialist_id]
+
+
 TALLIED = ("answers", "scheduled", "done", "delivery", "cohort", "retained")  # summed over days
 MOOD = "mood"  # kept by day and score, read by day for the weekly trend
+MILESTONE = "milestone"  # kept by day, caseload and peer (the key): each peer counted once
 ROLLED = "rolled"  # the figure marking a day as rolled up (specialist 0)
 NO_ANSWER = "-"
 KEY_SEPARATOR = "|"
@@ -1015,6 +1061,7 @@ def counted(report: Report) -> Counted:
         parts.add_live(report)
         return parts
     parts.add_tallies(report, first, min(rolled, last))
+    parts.rolled = rolled
     if rolled < last:
         parts.add_live(report.for_range(ReportRange(rolled + timedelta(days=1), last)))
     return parts

@@ -49,7 +49,8 @@ def report_indexes(url: str) -> set[str]:
     engine = db.make_engine(url)
     try:
         found = inspect(engine)
-        return {i["name"] for t in ("outbound_messages", "check_ins") for i in found.get_indexes(t)}
+        tables = ("outbound_messages", "check_ins", "moods")
+        return {i["name"] for t in tables for i in found.get_indexes(t)}
     finally:
         engine.dispose()
 
@@ -58,7 +59,10 @@ def test_migrations_up_from_empty_down_step_by_step_and_up_again(pg_url):
     db.upgrade(pg_url)
     tables, current = tables_and_current(pg_url)
     assert set(Base.metadata.tables) <= tables and current
-    assert {"ix_outbound_due", "ix_check_in_day"} <= report_indexes(pg_url)
+    assert {"ix_outbound_due", "ix_check_in_day_peer", "ix_mood_day"} <= report_indexes(pg_url)
+    db.downgrade(pg_url, "-1")  # 0004: the answer-day indexes
+    assert "ix_check_in_day" in report_indexes(pg_url)
+    assert not {"ix_check_in_day_peer", "ix_mood_day"} & report_indexes(pg_url)
     db.downgrade(pg_url, "-1")  # 0003: the kept habit strengths
     tables, current = tables_and_current(pg_url)
     assert "habit_strengths" not in tables and "report_tallies" in tables and not current

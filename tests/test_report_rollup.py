@@ -33,9 +33,10 @@ RANGES = [
 ]
 
 
-def a_month_of_history(runtime, specialist: int, outsider: int) -> None:
+def a_month_of_history(runtime, specialist: int, outsider: int) -> dict[str, int]:
     """Two caseloads, two zones, two goals; answers after a few minutes, hours or never;
-    failures and skips; texts and answers near midnight, local and UTC."""
+    failures and skips; texts and answers near midnight, local and UTC. Returns the
+    peers' ids by name."""
     with db.transaction(runtime.session_factory) as s:
         sam = add_peer(s, specialist, utc(2026, 5, 20, 15), goals=2)
         kim = add_peer(s, outsider, utc(2026, 6, 3, 15), NEW_YORK)
@@ -52,6 +53,12 @@ def a_month_of_history(runtime, specialist: int, outsider: int) -> None:
                 answered(s, sam.goals[1], day, due + timedelta(hours=5), result="not_yet")
             if n % 5 == 0 or (n % 5 == 1 and n >= 2):  # moods on tallied and live days
                 s.add(Mood(peer_id=(sam, kim)[n % 5].id, local_date=day, score=1 + n % 5 + n % 3))
+            if n % 7 == 3:  # celebrations for Sam on 4, 11, 18, 25 June and 2 July
+                texted(s, sam, due + timedelta(minutes=8), kind="reply", goal_id=None,
+                       template=f"en/milestone/{n}")  # fmt: skip
+            if n in (12, 32):  # and for Lee on 13 June and 3 July (a live day)
+                texted(s, lee, due + timedelta(hours=1), kind="reply", goal_id=None,
+                       template="en/milestone/month")  # fmt: skip
             if n >= 2:
                 status = ("delivered", "failed", "skipped")[n % 3]
                 extra = {"error_code": "30006"} if status == "failed" else {}
@@ -69,6 +76,7 @@ def a_month_of_history(runtime, specialist: int, outsider: int) -> None:
                     (late - timedelta(hours=5)).date(),
                     late + timedelta(minutes=20),
                 )
+        return {"sam": sam.id, "kim": kim.id, "lee": lee.id}
 
 
 def catch_up(runtime) -> int:
@@ -89,7 +97,7 @@ def every_report(runtime, specialist: int) -> list[dict]:
 
 def test_tallied_days_give_the_figures_counted_live(runtime, specialist, outsider, clock):
     clock.set(NOW)
-    a_month_of_history(runtime, specialist, outsider)
+    peers = a_month_of_history(runtime, specialist, outsider)
     live = every_report(runtime, specialist)
     assert live[0]["engagement"]["check_ins"]["answered"] > 0  # the fixture has something
     # Sam's 30-day mark (19 June, opted in, answered every third day) is in a tallied day;
@@ -109,6 +117,11 @@ def test_tallied_days_give_the_figures_counted_live(runtime, specialist, outside
     assert sams_weeks == [("2026-06-01", 2), ("2026-06-08", 1), ("2026-06-15", 2),
                           ("2026-06-22", 1)]  # fmt: skip
 
+    # June: Sam 4 and Lee 1 (both in Sam's caseload); 20 June - 5 July: Sam on 25 June
+    # and 2 July, Lee on 3 July; 1 July: none.
+    celebrations = [(r["goals"]["milestones"], r["goals"]["peers_with_milestone"]) for r in live]
+    assert celebrations == [(5, 2), (5, 2), (3, 2), (3, 2), (0, 0), (0, 0)]
+
     days = catch_up(runtime)
     with runtime.session_factory() as session:
         assert reports.rolled_through(session) == date(2026, 7, 2)
@@ -117,6 +130,10 @@ def test_tallied_days_give_the_figures_counted_live(runtime, specialist, outside
         assert session.scalar(cohorts) == 1  # Sam's 30-day mark; Kim's is not final yet
         moods = select(func.sum(ReportTally.count)).where(ReportTally.figure == reports.MOOD)
         assert session.scalar(moods) == 13  # every mood to 2 July: June's 11, then n = 30, 31
+        kept_milestones = select(ReportTally.key, func.sum(ReportTally.count)).where(
+            ReportTally.figure == reports.MILESTONE).group_by(ReportTally.key)  # fmt: skip
+        assert dict(session.execute(kept_milestones).all()) == {
+            str(peers["sam"]): 5, str(peers["lee"]): 1}  # fmt: skip
     assert days == (date(2026, 7, 2) - date(2026, 5, 19)).days + 1  # from the day before enrolment
     assert every_report(runtime, specialist) == live
 
